@@ -38,6 +38,38 @@ def m001_settings(db: sqlite_utils.Database) -> None:
     db["settings"].create({"key": str, "value": str, "updated_at": float}, pk="key")
 
 
+@migration
+def m002_jds_and_decodes(db: sqlite_utils.Database) -> None:
+    db["jds"].create({"id": int, "title": str, "text": str, "sha256": str, "created_at": float}, pk="id")
+    db["jds"].create_index(["sha256"], unique=True)
+    db["decodes"].create(
+        {"id": int, "jd_id": int, "taxonomy_version": str, "json": str, "created_at": float},
+        pk="id", foreign_keys=[("jd_id", "jds", "id")],
+    )
+
+
+@migration
+def m003_competency_matrix(db: sqlite_utils.Database) -> None:
+    db["matrix_rows"].create(
+        {"jd_id": int, "cluster_id": str, "evidence": str, "confidence": int, "updated_at": float},
+        pk=("jd_id", "cluster_id"), foreign_keys=[("jd_id", "jds", "id")],
+    )
+
+
+@migration
+def m004_stories(db: sqlite_utils.Database) -> None:
+    db["stories"].create(
+        {"id": int, "title": str, "situation": str, "task": str, "action": str, "result": str,
+         "created_at": float, "updated_at": float},
+        pk="id",
+    )
+    # source: "auto" (embedding + keywords) or "manual"; removed=1 remembers a link the user took away.
+    db["story_links"].create(
+        {"story_id": int, "cluster_id": str, "source": str, "score": float, "removed": int, "updated_at": float},
+        pk=("story_id", "cluster_id"), foreign_keys=[("story_id", "stories", "id")],
+    )
+
+
 def db_path() -> Path:
     return data_dir() / DB_FILENAME
 

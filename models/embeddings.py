@@ -66,8 +66,15 @@ class OnnxEmbedder:
             raise TypeError("embed() takes a sequence of texts, not one string")
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        rows = [self._embed_batch(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return np.concatenate(rows, axis=0)
+        # Batch texts of similar length together: padding to the longest in a batch is wasted work.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
+        rows = np.concatenate(
+            [self._embed_batch(ordered[i : i + self.batch_size]) for i in range(0, len(ordered), self.batch_size)], axis=0
+        )
+        out = np.empty_like(rows)
+        out[order] = rows
+        return out
 
     def _embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))

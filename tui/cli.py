@@ -177,6 +177,117 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def read_text_file(path: str) -> str:
+    """A JD or answer file as text, or a one-line reason why not."""
+    from models.errors import InputError
+
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory, not a text file") from None
+    except PermissionError:
+        raise InputError(f"cannot read {path}: permission denied") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path} looks like a binary file; save the job description as plain text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            hint="save it as UTF-8 and try again",
+        ) from None
+
+
+def _embedder_or_none(store: Any) -> tuple[Any, str | None]:
+    """The embedder for the semantic side; without it the decode is lexical, and says so."""
+    from models.loader import load_embedder
+
+    try:
+        store.materialize(store.registry.default("embedding"))
+        return load_embedder(store), None
+    except CoachError as exc:
+        return None, f"Lexical decode only: the embedding model is unavailable ({exc})."
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from coach.decode import decode
+    from coach.render import decode_markdown
+
+    text = read_text_file(args.file)
+    store, db = _context()
+    embedder, note = (None, None) if args.lexical else _embedder_or_none(store)
+    result = decode(text, embedder=embedder)
+    if note:
+        result.notes.append(note)
+    if args.save:
+        from coach.jds import save_decode, save_jd
+
+        saved = save_jd(db, text, args.title)
+        save_decode(db, saved.id, result)
+        print(f"saved as job description {saved.id}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif args.md:
+        print(decode_markdown(result, args.title), end="")
+    else:
+        _print_decode_table(result)
+    if args.read:
+        _stream_read(store, db, result)
+    return EXIT_OK
+
+
+def _print_decode_table(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from coach.render import FLAVOR_NAMES
+
+    console = Console()
+    for note in result.notes:
+        console.print(Text(note, style="yellow"))
+    if not result.clusters:
+        return
+    table = Table(title="Competency clusters, by weight", title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("cluster")
+    table.add_column("weight", justify="right")
+    table.add_column("where the JD says it")
+    for rank, cluster in enumerate(result.clusters, 1):
+        quotes = "; ".join(result.text[s:e] for s, e in cluster.spans[:3])
+        quotes += f" (+{len(cluster.spans) - 3})" if len(cluster.spans) > 3 else ""
+        table.add_row(str(rank), cluster.name, f"{cluster.weight:g}", Text(quotes))
+    console.print(table)
+    console.print(Text.assemble(("Verbs: ", "bold"), ", ".join(v.verb for v in result.verbs) or "none"))
+    console.print(Text.assemble(("Level: ", "bold"), f"{result.level.value} — {result.level.reason}"))
+    scores = ", ".join(f"{FLAVOR_NAMES[f]} {s:.0%}" for f, s in
+                       sorted(result.flavor.scores.items(), key=lambda kv: -kv[1]))
+    console.print(Text.assemble(("Flavor: ", "bold"), f"{FLAVOR_NAMES.get(result.flavor.value, '?')} ({scores})"))
+
+
+def _stream_read(store: Any, db: Any, result: Any) -> None:
+    from coach.modelchoice import active_model
+    from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
+    from models.loader import load_text_model
+
+    print("\nThe coach's read (model):", flush=True)
+    model = load_text_model(store, active_model(db, store.registry))
+    try:
+        for event in stream_read(model, result):
+            if isinstance(event, ReadNotice):
+                print(f"  note: {event.text}")
+            elif isinstance(event, SlotStarted):
+                print(f"  {event.slot.title}: ", end="", flush=True)
+            elif isinstance(event, SlotText):
+                print(event.text, end="", flush=True)
+            elif isinstance(event, SlotDone):
+                print()
+    finally:
+        model.close()
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -216,6 +327,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("use", help="make a text model the active one")
     p.add_argument("id", metavar="ID")
     p.set_defaults(func=cmd_models_use)
+
+    p = sub.add_parser("decode", help="decode a job description: clusters, verbs, level, role flavor")
+    p.add_argument("file", help="a text file, or - for stdin")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="machine-readable decode")
+    out.add_argument("--md", action="store_true", help="Markdown to paste into notes")
+    p.add_argument("--title", help="a title for the JD (kept apart from the text the decoder reads)")
+    p.add_argument("--save", action="store_true", help="keep the JD and its decode in your data")
+    p.add_argument("--read", action="store_true", help="then stream the model's read (likely focus, unstated expectations)")
+    p.add_argument("--lexical", action="store_true", help="keywords only: do not load the embedding model")
+    p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")

@@ -1,0 +1,485 @@
+"""Decode a job description into the competencies it scores (seed 000's method, in code).
+
+Deterministic: the same text and taxonomy always give the same decode. The embedding
+model, when given, only places units that no keyword reached; without it the decode is
+lexical and still complete.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from coach.segment import Unit, segment
+from coach.taxonomy import FLAVORS, Taxonomy, load_taxonomy
+from coach.verbs import DETERMINERS, ING_ONLY_CUES, VERB_CUES, lemma
+from models.embeddings import Embedder
+from models.errors import InputError
+
+MAX_CLUSTERS = 7
+MAX_JD_CHARS = 1_000_000  # beyond this it is not a job description; 100k+ JDs still decode whole
+SEMANTIC_THRESHOLD = 0.40  # cosine to a cluster's nearest anchor for a keyword-less unit to land there
+SEMANTIC_MARGIN = 0.04  # ...and this far ahead of the runner-up (company blurbs sit close to several)
+LEVELS = ("L4", "L5", "Staff")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    text: str
+    span: tuple[int, int]
+    kind: str
+    points: float = 0.0
+
+
+@dataclass(slots=True)
+class ClusterResult:
+    id: str
+    name: str
+    weight: float  # units that recur on it; a nice-to-have unit counts half
+    mentions: int  # units, whatever their weight
+    spans: list[tuple[int, int]]  # the exact supporting text: jd[start:end]
+    terms: list[str]
+    semantic: list[float] = field(default_factory=list)  # similarities of units placed by meaning
+
+
+@dataclass(slots=True)
+class VerbResult:
+    verb: str
+    spans: list[tuple[int, int]]
+
+
+@dataclass(slots=True)
+class LevelResult:
+    value: str | None
+    reason: str
+    evidence: list[Evidence]
+    years: int | None
+
+
+@dataclass(slots=True)
+class FlavorResult:
+    value: str | None
+    scores: dict[str, float]
+    evidence: list[Evidence]
+
+
+@dataclass(slots=True)
+class Decode:
+    text: str
+    taxonomy_version: str
+    units: list[Unit]
+    clusters: list[ClusterResult]
+    verbs: list[VerbResult]
+    level: LevelResult
+    flavor: FlavorResult
+    notes: list[str]
+
+    def to_dict(self, *, include_units: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "taxonomy_version": self.taxonomy_version,
+            "characters": len(self.text),
+            "clusters": [
+                {"id": c.id, "name": c.name, "weight": c.weight, "mentions": c.mentions,
+                 "spans": [list(s) for s in c.spans], "terms": c.terms,
+                 "quotes": [self.text[s:e] for s, e in c.spans]}
+                for c in self.clusters
+            ],
+            "verbs": [{"verb": v.verb, "spans": [list(s) for s in v.spans]} for v in self.verbs],
+            "level": {"value": self.level.value, "reason": self.level.reason, "years": self.level.years,
+                      "evidence": [_evidence_dict(e) for e in self.level.evidence]},
+            "flavor": {"value": self.flavor.value, "scores": self.flavor.scores,
+                       "evidence": [_evidence_dict(e) for e in self.flavor.evidence]},
+            "notes": self.notes,
+        }
+        if include_units:
+            out["units"] = [asdict(u) for u in self.units]
+        return out
+
+
+def _evidence_dict(e: Evidence) -> dict[str, Any]:
+    return {"text": e.text, "span": list(e.span), "kind": e.kind, "points": e.points}
+
+
+# -- keyword matching ------------------------------------------------------------------------
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9+#@./']*[a-z0-9+#]|[a-z0-9]")
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(phrase.lower().replace("’", "'")))
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """Keyword phrases looked up by token n-grams: the longest phrase at a position wins.
+
+    Matching is on word tokens, so hyphens and spaces are interchangeable ("root-cause",
+    "root cause"), and the last word may carry a plural -s/-es.
+    """
+
+    owner: dict[tuple[str, ...], str]  # token tuple -> cluster or flavor id
+    longest: int
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[str, int, int, str]]:
+        lowered = text[start:end].lower().replace("’", "'")
+        tokens = [(m.group(0), start + m.start(), start + m.end()) for m in _TOKEN.finditer(lowered)]
+        hits, i = [], 0
+        while i < len(tokens):
+            for n in range(min(self.longest, len(tokens) - i), 0, -1):
+                words = tuple(t[0] for t in tokens[i : i + n])
+                owner = self.owner.get(words)
+                if owner is None and words[-1].endswith("s"):
+                    stem = words[-1]
+                    owner = self.owner.get(words[:-1] + (stem[:-1],)) or (
+                        self.owner.get(words[:-1] + (stem[:-2],)) if stem.endswith("es") else None)
+                if owner is not None:
+                    s_, e_ = tokens[i][1], tokens[i + n - 1][2]
+                    hits.append((owner, s_, e_, text[s_:e_]))
+                    i += n
+                    break
+            else:
+                i += 1
+        return hits
+
+
+def _build_matcher(owned: dict[str, list[str]]) -> _Matcher:
+    owner: dict[tuple[str, ...], str] = {}
+    for owner_id, keywords in owned.items():
+        for keyword in keywords:
+            key = _key(keyword)
+            if key:
+                owner.setdefault(key, owner_id)
+            if len(key) > 1 and "-" in keyword:  # "fine-tune" also as "finetune"
+                owner.setdefault(("".join(key),), owner_id)
+    return _Matcher(owner, max((len(k) for k in owner), default=1))
+
+
+@cache
+def _matchers(taxonomy: Taxonomy) -> tuple[_Matcher, _Matcher]:
+    clusters = _build_matcher({c.id: list(c.keywords) for c in taxonomy.clusters})
+    flavors = _build_matcher({f.id: list(f.keywords) for f in taxonomy.flavors})
+    return clusters, flavors
+
+
+# -- the semantic side -----------------------------------------------------------------------
+class SemanticIndex:
+    """Each cluster's anchors (its description and example bullets) as unit vectors."""
+
+    def __init__(self, taxonomy: Taxonomy, embedder: Embedder) -> None:
+        self.embedder = embedder
+        texts, owners = [], []
+        for index, cluster in enumerate(taxonomy.clusters):
+            for anchor in (cluster.description, *cluster.examples):
+                texts.append(anchor)
+                owners.append(index)
+        self.anchors = embedder.embed(texts)
+        self.owners = np.array(owners)
+        self.n_clusters = len(taxonomy.clusters)
+
+    def cluster_similarities(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), n_clusters): similarity to each cluster's nearest anchor."""
+        sims = self.embedder.embed(texts) @ self.anchors.T
+        out = np.full((len(texts), self.n_clusters), -1.0, dtype=np.float32)
+        for cluster in range(self.n_clusters):
+            out[:, cluster] = sims[:, self.owners == cluster].max(axis=1)
+        return out
+
+
+_INDEXES: dict[tuple[int, int], SemanticIndex] = {}
+
+
+def semantic_index(taxonomy: Taxonomy, embedder: Embedder) -> SemanticIndex:
+    key = (id(taxonomy), id(embedder))
+    if key not in _INDEXES:
+        _INDEXES[key] = SemanticIndex(taxonomy, embedder)
+    return _INDEXES[key]
+
+
+# -- verbs -----------------------------------------------------------------------------------
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_LEAD_IN = re.compile(r"^(?:you(?:'|’)ll|you will|will|help(?: us)?|ability to|able to|we need you to|expect to)\s+",
+                      re.IGNORECASE)
+
+
+def find_verbs(text: str, units: list[Unit]) -> list[VerbResult]:
+    found: dict[str, list[tuple[int, int]]] = {}
+    for unit in units:
+        if unit.section == "noise":
+            continue
+        words = list(_WORD.finditer(text, unit.start, unit.end))
+        lead = _LEAD_IN.match(unit.text)
+        first_index = 0
+        if lead:
+            first_index = sum(1 for w in words if w.start() < unit.start + lead.end())
+        for i, word in enumerate(words):
+            form = word.group(0).lower().replace("’", "'")
+            verb = lemma(form)
+            if verb is None:
+                continue
+            previous = words[i - 1].group(0).lower() if i > 0 else ""
+            if previous in DETERMINERS:
+                continue
+            if i != first_index:  # the first word of a unit is its action; elsewhere, only after a cue
+                if previous not in VERB_CUES or (previous in ING_ONLY_CUES and not form.endswith("ing")):
+                    continue
+            found.setdefault(verb, []).append((word.start(), word.end()))
+    return [VerbResult(v, spans) for v, spans in sorted(found.items(), key=lambda kv: kv[1][0][0])]
+
+
+# -- level -----------------------------------------------------------------------------------
+_YEARS = re.compile(
+    r"(?<![\d.])(\d{1,2})\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\+\s*)?(?:years?|yrs?)\b(?:\s+of)?",
+    re.IGNORECASE,
+)
+_SIGNALS: list[tuple[str, str, float]] = [
+    # (kind, pattern, points): Staff signals +2, senior +1, junior -1.
+    ("staff", r"\b(?:staff|principal)(?:[\s-]+level)?[\s-]+(?:\w+[\s-]+){0,2}(?:engineer|scientist|role|position)", 2),
+    ("staff", r"\b(?:staff|principal)[\s-]level\b", 2),
+    ("staff", r"\b(?:technical|engineering|architectural|product) (?:direction|vision|strategy)\b", 2),
+    ("staff", r"\bset(?:s|ting)? (?:the )?(?:\w+ )?direction\b", 2),
+    ("staff", r"\b(?:org(?:anization|anisation)?|company|business)[\s-]wide\b", 2),
+    ("staff", r"\bacross (?:the )?(?:company|organi[sz]ation|org|multiple orgs|engineering)\b", 2),
+    ("staff", r"\bmulti[\s-]year\b|\blong[\s-]term (?:roadmap|strategy|vision)\b", 2),
+    ("staff", r"\b(?:problems|opportunities) (?:that )?others (?:have not|haven't|don't)\b", 2),
+    ("staff", r"\bindustry[\s-](?:leading|wide|standard)\b|\bexternal(?:ly)? (?:thought leadership|talks)\b", 2),
+    ("senior", r"\bsenior\b(?![\s-]+(?:leaders?(?:hip)?|stakeholders?|management|executives?|management))", 1.5),
+    ("senior", r"\b(?:lead|leads|leading|led)\b", 1),
+    ("senior", r"\b(?:define|defines|defining|drive|drives|driving|own|owns|owning|ownership)\b", 1),
+    ("senior", r"\b(?:mentor|mentors|mentoring|mentorship of|architect|architecting|spearhead\w*|champion\w*)\b", 1),
+    ("senior", r"\b(?:influence|influencing|across teams|cross[\s-]team|multiple teams|roadmap|ambigu\w+)\b", 1),
+    ("senior", r"\b(?:tech(?:nical)? lead|end[\s-]to[\s-]end ownership|trade[\s-]?offs?)\b", 1),
+    ("junior", r"\b(?:junior|entry[\s-]level|new grad\w*|early[\s-]career|graduate|intern(?:ship)?|associate)\b", -2),
+    ("junior", r"\b(?:contribute|contributes|contributing|support|supports|supporting|assist\w*)\b", -1),
+    ("junior", r"\b(?:learn|learning|grow your|under (?:the )?guidance|with guidance|mentorship from|be mentored)\b", -1),
+    ("junior", r"\b(?:mid[\s-]level|engineer (?:i|ii)\b)", -1.5),
+]
+_SIGNAL_PATTERNS = [(kind, re.compile(p, re.IGNORECASE), pts) for kind, p, pts in _SIGNALS]
+_EXPLICIT = [
+    ("Staff", re.compile(r"\b(?:staff|principal)[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist)s?\b|\b(?:staff|principal)[\s-]level\b",
+                         re.IGNORECASE)),
+    ("L5", re.compile(r"\bsenior[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist|developer)s?\b|\bsenior[\s-]level\b",
+                      re.IGNORECASE)),
+    ("L4", re.compile(r"\b(?:junior|entry[\s-]level|new[\s-]grad|early[\s-]career|mid[\s-]level)\b", re.IGNORECASE)),
+]
+
+
+_ABOVE = {"L4": "L5", "L5": "Staff", "Staff": "Staff"}
+_LEADS_OTHERS = re.compile(r"\b(?:mentor\w*|coach\w*|lead\w*|led|manag\w+|grow\w*|develop\w*|guid\w+|level[\s-]up)\W+"
+                           r"(?:\w+\W+){0,2}$", re.IGNORECASE)
+_WITH_OTHERS = re.compile(r"\b(?:with|by|from|to|alongside|among|beside|join\w*|other|our|pair\w*|buddy|have|has|get)\W+"
+                          r"(?:\w+\W+){0,3}$", re.IGNORECASE)
+
+
+def _explicit_level(text: str, units: list[Unit], evidence: list[Evidence]) -> tuple[str | None, str]:
+    """A level the text names for the role itself ("As a Senior ML Engineer...").
+
+    Colleagues do not count ("led by a staff engineer", "pair with senior engineers"), but
+    mentoring or leading engineers of a level says the role sits above it.
+    """
+    implied: tuple[str, Evidence] | None = None
+    for level, pattern in _EXPLICIT:
+        for unit in units:
+            if unit.section == "noise":
+                continue
+            for match in pattern.finditer(text, unit.start, unit.end):
+                before = text[max(unit.start, match.start() - 40) : match.start()]
+                plural = match.group(0).lower().endswith("s") and not match.group(0).lower().endswith("ss")
+                found = Evidence(match.group(0), (match.start(), match.end()), "title word")
+                if plural and not _LEADS_OTHERS.search(before) or _WITH_OTHERS.search(before):
+                    continue
+                if _LEADS_OTHERS.search(before):
+                    if implied is None:
+                        implied = (_ABOVE[level], Evidence(text[match.start() - len(before.lstrip()) : match.end()],
+                                                           (match.start() - len(before.lstrip()), match.end()),
+                                                           "leads others"))
+                    continue
+                evidence.insert(0, found)
+                return level, f"the text itself names the level ({match.group(0)!r})"
+    if implied is not None:
+        evidence.insert(0, implied[1])
+        return implied[0], f"it asks you to lead or mentor others at a level below ({implied[1].text!r})"
+    return None, ""
+
+
+def _years(text: str, units: list[Unit]) -> tuple[int | None, list[Evidence]]:
+    found: list[tuple[int, Evidence]] = []
+    for unit in units:
+        if unit.section == "noise":
+            continue
+        for match in _YEARS.finditer(text, unit.start, unit.end):
+            tail = text[match.end() : min(unit.end, match.end() + 60)].lower()
+            if not re.search(r"experience|industry|building|working|shipping|develop|professional|hands-on|in |with ",
+                             tail + " " + unit.text.lower()):
+                continue
+            years = int(match.group(1))
+            if years > 25:
+                continue
+            found.append((years, Evidence(match.group(0).strip(), (match.start(), match.end()), "years")))
+    if not found:
+        return None, []
+    # The requirement is the largest minimum the JD asks for ("5+ years ..., 2+ with LLMs" -> 5).
+    years = max(y for y, _ in found)
+    return years, [e for _, e in found]
+
+
+def assess_level(text: str, units: list[Unit]) -> LevelResult:
+    evidence: list[Evidence] = []
+    totals = {"staff": 0.0, "senior": 0.0, "junior": 0.0}
+    for unit in units:
+        if unit.section == "noise":
+            continue
+        seen_in_unit: set[str] = set()
+        for kind, pattern, points in _SIGNAL_PATTERNS:
+            for match in pattern.finditer(text, unit.start, unit.end):
+                phrase = match.group(0).lower()
+                if phrase in seen_in_unit:
+                    continue
+                seen_in_unit.add(phrase)
+                weight = points * unit.weight
+                totals[kind] += abs(weight)
+                evidence.append(Evidence(match.group(0), (match.start(), match.end()), kind, weight))
+    explicit, explicit_reason = _explicit_level(text, units, evidence)
+    years, year_evidence = _years(text, units)
+    evidence = year_evidence + evidence
+    by_years = None if years is None else ("Staff" if years >= 8 else "L5" if years >= 5 else "L4")
+    staff, senior, junior = totals["staff"], totals["senior"], totals["junior"]
+    if explicit:
+        value, reason = explicit, explicit_reason
+    elif by_years:
+        value = by_years
+        reason = f"asks for {years}+ years"
+        if by_years == "L5" and staff >= 6 and staff > junior:
+            value, reason = "Staff", reason + f", and its scope words (set direction, org-wide...) score {staff:g}"
+        elif by_years == "L4" and senior >= 5 and junior < 2 and years >= 3:
+            value, reason = "L5", reason + f", but lead/define/drive language scores {senior:g}"
+        elif by_years == "Staff" and staff < 2 and junior > senior:
+            value, reason = "L5", reason + ", but nothing in it sets direction"
+    else:
+        if staff >= 4 and staff > junior:
+            value, reason = "Staff", f"no years given; scope signals (direction, org-wide) score {staff:g}"
+        elif senior + staff >= 2 and senior + staff > 1.5 * junior:
+            value, reason = "L5", f"no years given; lead/define/drive signals score {senior + staff:g} against {junior:g}"
+        else:
+            value, reason = "L4", (f"no years given; contribute/support/learn signals ({junior:g}) outweigh senior ones "
+                                   f"({senior + staff:g})" if junior else "no years and no seniority signals")
+    return LevelResult(value, reason, evidence, years)
+
+
+# -- flavor ----------------------------------------------------------------------------------
+def assess_flavor(text: str, units: list[Unit], clusters: list[ClusterResult], taxonomy: Taxonomy) -> FlavorResult:
+    _, flavor_matcher = _matchers(taxonomy)
+    scores = {f: 0.0 for f in FLAVORS}
+    evidence: list[Evidence] = []
+    for result in clusters:
+        affinity = taxonomy.cluster(result.id).flavor_affinity
+        for f in FLAVORS:
+            scores[f] += result.weight * affinity[f]
+    for unit in units:
+        if unit.weight == 0:
+            continue
+        seen: set[str] = set()
+        for owner, start, end, term in flavor_matcher.find(text, unit.start, unit.end):
+            if owner in seen:  # one vote per unit and flavor
+                continue
+            seen.add(owner)
+            points = 1.5 * unit.weight
+            scores[owner] += points
+            evidence.append(Evidence(term, (start, end), owner, points))
+    total = sum(scores.values())
+    if total <= 0:
+        return FlavorResult(None, {f: 0.0 for f in FLAVORS}, [])
+    normalised = {f: round(scores[f] / total, 3) for f in FLAVORS}
+    winner = max(FLAVORS, key=lambda f: (scores[f], -FLAVORS.index(f)))
+    for result in clusters[:3]:
+        affinity = taxonomy.cluster(result.id).flavor_affinity[winner]
+        if affinity > 0 and result.spans:
+            evidence.append(Evidence(result.name, result.spans[0], "cluster", round(result.weight * affinity, 2)))
+    evidence = sorted((e for e in evidence if e.kind in (winner, "cluster")), key=lambda e: -e.points)[:8]
+    return FlavorResult(winner, normalised, evidence)
+
+
+# -- the decode ------------------------------------------------------------------------------
+def validate_jd(text: str) -> str:
+    if not isinstance(text, str):
+        raise InputError("a job description must be text")
+    if not text.strip():
+        raise InputError("the job description is empty", hint="paste or open the text of a posting")
+    if len(text) > MAX_JD_CHARS:
+        raise InputError(f"that is {len(text):,} characters; a job description over {MAX_JD_CHARS:,} is not one")
+    if "\x00" in text:
+        raise InputError("that looks like a binary file, not the text of a job description")
+    return text
+
+
+def decode(text: str, *, taxonomy: Taxonomy | None = None, embedder: Embedder | None = None) -> Decode:
+    """JD text -> its clusters, verbs, level and flavor, each with spans that slice back to the text."""
+    text = validate_jd(text)
+    taxonomy = taxonomy or load_taxonomy()
+    cluster_matcher, _ = _matchers(taxonomy)
+    units = segment(text)
+    per_cluster: dict[str, dict[str, Any]] = {}
+
+    def credit(cluster_id: str, unit_index: int, span: tuple[int, int], term: str, similarity: float | None) -> None:
+        entry = per_cluster.setdefault(cluster_id, {"units": {}, "spans": [], "terms": [], "semantic": []})
+        entry["units"].setdefault(unit_index, units[unit_index].weight)
+        entry["spans"].append(span)
+        if term.lower() not in entry["terms"]:
+            entry["terms"].append(term.lower())
+        if similarity is not None:
+            entry["semantic"].append(round(similarity, 3))
+
+    unplaced: list[int] = []
+    for index, unit in enumerate(units):
+        if unit.section == "noise":
+            continue
+        hits = cluster_matcher.find(text, unit.start, unit.end)
+        for cluster_id, start, end, term in hits:
+            credit(cluster_id, index, (start, end), term, None)
+        if not hits and len(_WORD.findall(unit.text)) >= 4:
+            unplaced.append(index)
+
+    if embedder is not None and unplaced:
+        index_ = semantic_index(taxonomy, embedder)
+        sims = index_.cluster_similarities([units[i].text for i in unplaced])
+        for row, unit_index in enumerate(unplaced):
+            order = np.argsort(-sims[row])
+            best, second = float(sims[row, order[0]]), float(sims[row, order[1]])
+            if best >= SEMANTIC_THRESHOLD and best - second >= SEMANTIC_MARGIN:
+                unit = units[unit_index]
+                credit(taxonomy.clusters[int(order[0])].id, unit_index, (unit.start, unit.end), "(by meaning)", best)
+
+    order_of = {c.id: i for i, c in enumerate(taxonomy.clusters)}
+    results = [
+        ClusterResult(
+            id=cid, name=taxonomy.cluster(cid).name, weight=float(sum(e["units"].values())), mentions=len(e["units"]),
+            spans=sorted(e["spans"]), terms=e["terms"], semantic=e["semantic"],
+        )
+        for cid, e in per_cluster.items()
+        if sum(e["units"].values()) > 0
+    ]
+    results.sort(key=lambda r: (-r.weight, -r.mentions, r.spans[0][0], order_of[r.id]))
+    clusters = results[:MAX_CLUSTERS]
+    notes: list[str] = []
+    if len(results) > MAX_CLUSTERS:
+        dropped = ", ".join(f"{r.name} ({r.weight:g})" for r in results[MAX_CLUSTERS:])
+        notes.append(f"Also mentioned, below the top {MAX_CLUSTERS}: {dropped}.")
+    if not clusters:
+        notes.append(
+            "No recognisable competency: this text does not read like an AI-engineering job description"
+            + (" (it may not be in English)" if _mostly_non_latin(text) else "")
+            + ". Nothing was invented."
+        )
+        level = LevelResult(None, "no competencies, so no level", [], None)
+        flavor = FlavorResult(None, {f: 0.0 for f in FLAVORS}, [])
+    else:
+        level = assess_level(text, units)
+        flavor = assess_flavor(text, units, clusters, taxonomy)
+    return Decode(text, taxonomy.version, units, clusters, find_verbs(text, units), level, flavor, notes)
+
+
+def _mostly_non_latin(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(ch.isascii() for ch in letters) < 0.5 * len(letters)

@@ -1,0 +1,91 @@
+"""The personal competency matrix of seed 000's "Gap Analysis".
+
+One row per cluster of a decoded JD: Competency | My evidence | Confidence 1-5. Gaps are
+ranked by impact x likelihood of being tested: JD weight x (5 - confidence); the top two
+are this week's priorities.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from coach.decode import Decode
+from models.errors import InputError
+
+UNRATED_AS = 1  # an unrated competency is ranked as if confidence were 1: it is not yet shown to be a strength
+PRIORITIES = 2
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    cluster_id: str
+    name: str
+    weight: float
+    evidence: str
+    stories: list[str]
+    confidence: int | None
+    priority: float = 0.0
+    this_week: bool = False
+
+
+def gap_priority(weight: float, confidence: int | None) -> float:
+    return weight * (5 - (confidence if confidence is not None else UNRATED_AS))
+
+
+def build_matrix(db: sqlite_utils.Database, jd_id: int, decode: Decode) -> list[MatrixRow]:
+    saved = {r["cluster_id"]: r for r in db.query("select * from matrix_rows where jd_id = ?", [jd_id])}
+    rows = []
+    for cluster in decode.clusters:
+        row = saved.get(cluster.id, {})
+        stories = [r["title"] for r in db.query(
+            "select s.title from story_links l join stories s on s.id = l.story_id "
+            "where l.cluster_id = ? and l.removed = 0 order by l.score desc", [cluster.id])]
+        confidence = row.get("confidence")
+        rows.append(MatrixRow(cluster.id, cluster.name, cluster.weight, row.get("evidence") or "", stories, confidence,
+                              gap_priority(cluster.weight, confidence)))
+    return rank_gaps(rows)
+
+
+def rank_gaps(rows: list[MatrixRow]) -> list[MatrixRow]:
+    """Flag the top gaps (highest priority; heavier weight breaks ties) as this week's priorities."""
+    ranked = sorted((r for r in rows if r.priority > 0), key=lambda r: (-r.priority, -r.weight))
+    top = {id(r) for r in ranked[:PRIORITIES]}
+    for row in rows:
+        row.this_week = id(row) in top
+    return rows
+
+
+def set_row(db: sqlite_utils.Database, jd_id: int, cluster_id: str, *, evidence: str | None = None,
+            confidence: int | None = None) -> None:
+    if confidence is not None and not 1 <= int(confidence) <= 5:
+        raise InputError(f"confidence is 1 to 5, not {confidence}")
+    current = next(iter(db.query("select * from matrix_rows where jd_id = ? and cluster_id = ?", [jd_id, cluster_id])), {})
+    db["matrix_rows"].upsert({
+        "jd_id": jd_id, "cluster_id": cluster_id,
+        "evidence": evidence if evidence is not None else current.get("evidence", ""),
+        "confidence": int(confidence) if confidence is not None else current.get("confidence"),
+        "updated_at": time.time(),
+    }, pk=("jd_id", "cluster_id"))
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def matrix_markdown(rows: list[MatrixRow], title: str) -> str:
+    lines = [f"# Competency matrix: {_cell(title)}", "",
+             "| Competency | JD weight | My evidence | Confidence (1–5) | Gap priority |", "|---|---|---|---|---|"]
+    for row in rows:
+        evidence = "; ".join(filter(None, [_cell(row.evidence), *(f"story: {_cell(s)}" for s in row.stories)])) or "—"
+        flag = " **← this week**" if row.this_week else ""
+        confidence = str(row.confidence) if row.confidence is not None else "unrated"
+        lines.append(f"| {_cell(row.name)} | {row.weight:g} | {evidence} | {confidence} | {row.priority:g}{flag} |")
+    priorities = [r for r in rows if r.this_week]
+    lines += ["", "Gap priority = JD weight × (5 − confidence); an unrated row counts as confidence 1."]
+    if priorities:
+        lines += ["", "## This week's priorities", ""]
+        lines += [f"{i}. {r.name} (priority {r.priority:g})" for i, r in enumerate(priorities, 1)]
+    return "\n".join(lines) + "\n"

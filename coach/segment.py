@@ -1,0 +1,166 @@
+"""Split a JD into units: bullets, numbered items, prose sentences and their clauses.
+
+Every unit keeps character offsets into the original text, so anything found in it can
+be shown, highlighted and sliced back exactly. Headings are not units; they set the kind
+of the units below them ("nice to have" units weigh less; benefits and legal boilerplate
+are noise and weigh nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from coach.verbs import lemma
+
+Section = Literal["main", "nice", "noise"]
+
+NICE_WEIGHT = 0.5
+
+_BULLET = re.compile(r"^\s*(?:[-*•·‣▪◦●○■□➢➤►–—]|\d{1,2}[.)]|[a-zA-Z][.)](?=\s)|\(\d{1,2}\)|\[[ xX]?\])\s+")
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_NICE = re.compile(
+    r"\b(nice[\s-]to[\s-]haves?|bonus(?: points)?|preferred(?: qualifications| skills| experience)?|a plus|pluses|"
+    r"good to have|desirable|extra credit|ideally|would be great)\b",
+    re.IGNORECASE,
+)
+_NOISE_HEADING = re.compile(
+    r"\b(benefits?|perks|what we offer|compensation|salary|pay range|equal (?:employment )?opportunit|eeo|"
+    r"about (?:us|the company)|who we are|our (?:mission|values|culture)|life at|why join|how to apply|"
+    r"accommodation|privacy notice|location|remote policy|hiring process|how we (?:hire|interview)|interview process)",
+    re.IGNORECASE,
+)
+_MAIN_HEADING = re.compile(
+    r"\b(requirements?|qualifications?|responsibilities|what you(?:'|’)?ll do|what you will do|about the role|"
+    r"the role|you will|you(?:'|’)?ll|who you are|what you bring|what we(?:'|’)?re looking for|skills|"
+    r"experience|must[\s-]haves?|minimum|basic|your impact|in this role|day to day)\b",
+    re.IGNORECASE,
+)
+# Sentences about pay, perks and the law: noise wherever they appear.
+_NOISE_SENTENCE = re.compile(
+    r"(equal opportunity|regardless of (?:race|sex|gender|age)|race, (?:color|colour)|sexual orientation|veteran status|"
+    r"401\s?\(?k\)?|\bpto\b|paid time off|parental leave|health(?:,|\s+and)? dental|dental|vision insurance|"
+    r"medical, dental|stock options|equity package|salary range|base salary|pay range|\$\s?\d{2,3}[,.]?\d{0,3}\s?k?\b|"
+    r"reasonable accommodation|e-verify|background check|visa sponsorship|relocation (?:assistance|package)|"
+    r"wellness stipend|learning stipend|home office stipend|gym membership|catered (?:lunch|meals)|"
+    r"we are an? (?:proud )?equal|all qualified applicants|recruiting agencies)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“(\[]?[A-Z0-9•])|(?<=[.!?])$")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|approx|incl|dept|inc|ltd|co|jr|sr|dr|mr|ms|mrs|no|u\.s)\.$)", re.IGNORECASE)
+_CLAUSE_JOIN = re.compile(r"(?:,\s*(?:and|or)\s+|\s+and\s+|\s+as well as\s+|;\s*|,\s+)(?=([A-Za-z-]+))")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    start: int
+    end: int
+    text: str
+    section: Section
+    weight: float  # 1 for a plain requirement, 0.5 for nice-to-have, 0 for noise
+    heading: str | None
+
+
+def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
+    stripped = line.strip().strip("*_").strip()
+    if not stripped or is_bullet:
+        return False
+    if _MD_HEADING.match(line):
+        return True
+    words = stripped.rstrip(":").split()
+    if stripped.endswith(":") and len(words) <= 8:
+        return True
+    if len(words) > 6 or stripped[-1] in ".!?,;":
+        return False
+    next_is_bullet = next_line is not None and bool(_BULLET.match(next_line))
+    known = bool(_MAIN_HEADING.search(stripped) or _NICE.search(stripped) or _NOISE_HEADING.search(stripped))
+    return known or next_is_bullet or stripped.isupper()
+
+
+def _section_of(heading: str) -> Section:
+    if _NICE.search(heading):
+        return "nice"
+    if _NOISE_HEADING.search(heading) and not _MAIN_HEADING.search(heading):
+        return "noise"
+    return "main"
+
+
+def _sentences(text: str, offset: int) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) in one line or paragraph."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start()
+        if _ABBREVIATION.search(text[start:end]):
+            continue
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(offset + s, offset + e) for s, e in spans]
+
+
+def _clauses(text: str, start: int) -> list[tuple[int, int]]:
+    """Split a sentence where a new action begins: "Debug X and drive Y" is two units.
+
+    "Design and own X" stays one: the left side has no object of its own.
+    """
+    pieces: list[tuple[int, int]] = []
+    left_start = 0
+    for match in _CLAUSE_JOIN.finditer(text):
+        if lemma(match.group(1)) is None:
+            continue
+        left_words = re.findall(r"[A-Za-z][\w'-]*", text[left_start : match.start()])
+        if len(left_words) < 2 or all(lemma(w) for w in left_words):
+            continue
+        pieces.append((left_start, match.start()))
+        left_start = match.end()
+    pieces.append((left_start, len(text)))
+    spans = []
+    for a, b in pieces:
+        piece = text[a:b]
+        lead = len(piece) - len(piece.lstrip())
+        trimmed_end = a + len(piece.rstrip(" ,;:.\t"))
+        if trimmed_end > a + lead:
+            spans.append((start + a + lead, start + trimmed_end))
+    return spans
+
+
+def segment(text: str) -> list[Unit]:
+    units: list[Unit] = []
+    lines = text.splitlines(keepends=True)
+    offsets, position = [], 0
+    for line in lines:
+        offsets.append(position)
+        position += len(line)
+    section: Section = "main"
+    heading: str | None = None
+    for index, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if not body.strip():
+            continue
+        next_line = next((nl for nl in lines[index + 1 :] if nl.strip()), None)
+        bullet = _BULLET.match(body)
+        if _is_heading(body, next_line, bool(bullet)):
+            heading = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
+            section = _section_of(heading)
+            continue
+        content_start = bullet.end() if bullet else len(body) - len(body.lstrip())
+        line_section = section
+        # "Nice to have: Go, Rust" - a label on the line itself.
+        label = re.match(r"\s*([A-Za-z][\w '’/-]{1,40}):\s+", body[content_start:])
+        if label and (_NICE.search(label.group(1)) or _NOISE_HEADING.search(label.group(1))):
+            line_section = _section_of(label.group(1))
+            content_start += label.end()
+        for s, e in _sentences(body[content_start:], offsets[index] + content_start):
+            sentence = text[s:e]
+            sentence_section = "noise" if _NOISE_SENTENCE.search(sentence) else line_section
+            for cs, ce in _clauses(sentence, s):
+                unit_text = text[cs:ce]
+                unit_section: Section = sentence_section
+                if unit_section == "main" and _NICE.search(unit_text):
+                    unit_section = "nice"
+                weight = {"main": 1.0, "nice": NICE_WEIGHT, "noise": 0.0}[unit_section]
+                units.append(Unit(cs, ce, unit_text, unit_section, weight, heading))
+    return units
