@@ -258,8 +258,10 @@ _SIGNALS: list[tuple[str, str, float]] = [
 ]
 _SIGNAL_PATTERNS = [(kind, re.compile(p, re.IGNORECASE), pts) for kind, p, pts in _SIGNALS]
 _EXPLICIT = [
-    ("Staff", re.compile(r"\b(?:staff|principal)[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist)s?\b|\b(?:staff|principal)[\s-]level\b",
-                         re.IGNORECASE)),
+    ("Staff", re.compile(
+        r"\b(?:staff|principal)[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist)s?\b|\b(?:staff|principal)[\s-]level\b",
+        re.IGNORECASE,
+    )),
     ("L5", re.compile(r"\bsenior[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist|developer)s?\b|\bsenior[\s-]level\b",
                       re.IGNORECASE)),
     ("L4", re.compile(r"\b(?:junior|entry[\s-]level|new[\s-]grad|early[\s-]career|mid[\s-]level)\b", re.IGNORECASE)),

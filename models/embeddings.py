@@ -32,7 +32,7 @@ class OnnxEmbedder:
         tokenizer_path: Path,
         dimensions: int = 384,
         max_length: int = 256,
-        batch_size: int = 32,
+        batch_size: int = 16,  # small batches: every text in one is padded to its longest
         threads: int | None = None,
     ) -> None:
         try:

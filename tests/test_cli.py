@@ -111,3 +111,82 @@ def test_installed_console_script_prints_no_traceback(isolated_home):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("coach: no model with id 'nope'")
     assert "Traceback" not in result.stderr
+
+
+WORKED = ("Design and own the evaluation infrastructure for our LLM applications. Partner with product and legal to "
+          "define quality thresholds. Debug production regressions and drive root-cause analysis. Experience with "
+          "RAG systems and prompt engineering required. Familiarity with safety and content moderation a plus.")
+
+
+def test_decode_json_has_the_documented_keys(capsys, tmp_path):
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    code, out, _ = run(capsys, "decode", str(jd), "--json", "--lexical")
+    data = json.loads(out)
+    assert code == 0
+    first = data["clusters"][0]
+    assert (first["id"], first["weight"]) == ("evaluation", 3)
+    assert {"id", "name", "weight", "spans"} <= set(first)
+    assert all(WORKED[s:e] for s, e in first["spans"])
+    assert [v["verb"] for v in data["verbs"]] == ["design", "own", "partner", "define", "debug", "drive"]
+    assert data["level"]["value"] in ("L4", "L5", "Staff") and data["level"]["evidence"]
+    assert data["flavor"]["value"] == "llm_engineer" and set(data["flavor"]["scores"]) == {
+        "ml_engineer", "llm_engineer", "applied_ai_engineer", "ai_product_engineer"}
+
+
+def test_decode_from_stdin_as_markdown_and_table(capsys, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(WORKED.encode())))
+    code, out, _ = run(capsys, "decode", "-", "--md", "--lexical", "--title", "Eval infra")
+    assert code == 0 and out.startswith("# JD decode: Eval infra")
+    assert "| 1 | Evaluation & quality | 3 |" in out
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    code, out, _ = run(capsys, "decode", str(jd), "--lexical")
+    assert code == 0 and "Evaluation & quality" in out and "design, own, partner, define, debug, drive" in out
+
+
+def test_decode_saves_when_asked(capsys, tmp_path):
+    from coach.jds import list_jds
+    from coach.storage import open_db
+
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    code, _, err = run(capsys, "decode", str(jd), "--save", "--title", "Eval infra", "--json", "--lexical")
+    assert code == 0 and "saved as job description 1" in err
+    assert [j.title for j in list_jds(open_db())] == ["Eval infra"]
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "the job description is empty"),
+    (b"   \n\n  ", "the job description is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks like a binary file"),
+    ("Ingénieur ML".encode("latin-1"), "is not UTF-8 text (byte 0xe9 at offset 3)"),
+])
+def test_decode_bad_files_are_one_clear_line(capsys, tmp_path, content, message):
+    jd = tmp_path / "jd.txt"
+    jd.write_bytes(content)
+    code, _, err = run(capsys, "decode", str(jd), "--lexical")
+    assert code == 1 and message in one_line_error(err)
+
+
+def test_decode_missing_file(capsys):
+    code, _, err = run(capsys, "decode", "/nonexistent/jd.txt")
+    assert code == 1 and "no such file: /nonexistent/jd.txt" in one_line_error(err)
+
+
+def test_decode_a_recipe_says_no_competency(capsys, tmp_path):
+    jd = tmp_path / "recipe.txt"
+    jd.write_text("Preheat the oven to 200C. Whisk the eggs with sugar until pale. Bake for 25 minutes.")
+    code, out, _ = run(capsys, "decode", str(jd), "--json", "--lexical")
+    data = json.loads(out)
+    assert code == 0 and data["clusters"] == [] and data["notes"][0].startswith("No recognisable competency")
+
+
+@pytest.mark.real_model
+def test_decode_uses_the_embedder_when_it_is_installed(capsys, tmp_path):
+    jd = tmp_path / "jd.txt"
+    jd.write_text("- Teach the assistant to look things up in our help-center articles before it replies.\n")
+    code, out, _ = run(capsys, "decode", str(jd), "--json")
+    assert code == 0 and [c["id"] for c in json.loads(out)["clusters"]] == ["retrieval_rag"]
