@@ -15,7 +15,7 @@ import sqlite_utils
 from coach.decode import Decode
 from models.errors import InputError
 
-UNRATED_AS = 1  # an unrated competency is ranked as if confidence were 1: it is not yet shown to be a strength
+UNRATED_AS = 3  # an unrated competency ranks as the neutral middle until the user rates it
 PRIORITIES = 2
 
 
@@ -84,7 +84,7 @@ def matrix_markdown(rows: list[MatrixRow], title: str) -> str:
         confidence = str(row.confidence) if row.confidence is not None else "unrated"
         lines.append(f"| {_cell(row.name)} | {row.weight:g} | {evidence} | {confidence} | {row.priority:g}{flag} |")
     priorities = [r for r in rows if r.this_week]
-    lines += ["", "Gap priority = JD weight × (5 − confidence); an unrated row counts as confidence 1."]
+    lines += ["", f"Gap priority = JD weight × (5 − confidence); an unrated row counts as confidence {UNRATED_AS}."]
     if priorities:
         lines += ["", "## This week's priorities", ""]
         lines += [f"{i}. {r.name} (priority {r.priority:g})" for i, r in enumerate(priorities, 1)]

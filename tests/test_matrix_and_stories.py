@@ -76,7 +76,7 @@ def test_matrix_is_saved_and_exported_as_markdown(db):
     assert (safety.evidence, safety.confidence) == ("Read the docs", 2)
     markdown = matrix_markdown(rows, "Eval | infra")
     assert markdown.startswith("# Competency matrix: Eval \\| infra")
-    assert "| Evaluation & quality | 3 | — | unrated | 12 **← this week** |" in markdown
+    assert "| Evaluation & quality | 3 | — | unrated | 6 **← this week** |" in markdown  # unrated counts as 3
     assert "## This week's priorities" in markdown
 
 

@@ -288,6 +288,117 @@ def _stream_read(store: Any, db: Any, result: Any) -> None:
         model.close()
 
 
+def cmd_jds(args: argparse.Namespace) -> int:
+    import datetime
+
+    from coach.jds import list_jds
+
+    _, db = _context()
+    saved = list_jds(db)
+    if not saved:
+        print("no saved job descriptions; `coach decode FILE --save` keeps one")
+    for jd in saved:
+        when = datetime.datetime.fromtimestamp(jd.created_at).strftime("%Y-%m-%d")
+        print(f"{jd.id:>4}  {when}  {jd.title}")
+    return EXIT_OK
+
+
+def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
+    from coach.taxonomy import load_taxonomy
+    from models.errors import InputError
+
+    known = {c.id for c in load_taxonomy().clusters}
+    pairs = []
+    for value in values:
+        cluster, sep, rest = value.partition("=")
+        if not sep or cluster not in known:
+            raise InputError(f"{what} takes CLUSTER=VALUE with a cluster id from: {', '.join(sorted(known))}")
+        pairs.append((cluster, rest))
+    return pairs
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from coach.decode import decode
+    from coach.jds import get_jd
+    from coach.matrix import build_matrix, matrix_markdown, set_row
+    from models.errors import InputError
+
+    store, db = _context()
+    jd = get_jd(db, args.jd_id)
+    for cluster, value in _pairs(args.rate or [], "--rate"):
+        if not value.isdigit():
+            raise InputError(f"--rate {cluster}= takes a confidence from 1 to 5, not {value!r}")
+        set_row(db, jd.id, cluster, confidence=int(value))
+    for cluster, value in _pairs(args.evidence or [], "--evidence"):
+        set_row(db, jd.id, cluster, evidence=value)
+    embedder, _ = _embedder_or_none(store)
+    rows = build_matrix(db, jd.id, decode(jd.text, embedder=embedder))
+    if args.md:
+        print(matrix_markdown(rows, jd.title), end="")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Competency matrix: {jd.title}", title_justify="left")
+    for column in ("cluster", "weight", "my evidence", "confidence", "priority"):
+        table.add_column(column)
+    for row in rows:
+        evidence = "; ".join(filter(None, [row.evidence, *(f"story: {t}" for t in row.stories)])) or "—"
+        table.add_row(f"{row.name} [dim]({row.cluster_id})[/]", f"{row.weight:g}", evidence,
+                      str(row.confidence or "unrated"),
+                      f"{row.priority:g}" + (" [bold red]← this week[/]" if row.this_week else ""))
+    Console().print(table)
+    print("Rate with --rate CLUSTER=1..5 and note evidence with --evidence CLUSTER=TEXT.")
+    print("Priority = weight x (5 - confidence); unrated counts as 3.")
+    return EXIT_OK
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from coach.stories import Story, add_link, auto_link, get_story, links, list_stories, remove_link, retarget, save_story
+
+    store, db = _context()
+    if args.action == "add":
+        story = save_story(db, Story(args.title, args.situation or "", args.task or "", args.action_text or "",
+                                     args.result or ""))
+        embedder, note = _embedder_or_none(store)
+        linked = auto_link(db, story, embedder) if embedder else []
+        print(f"saved story {story.id}; linked to: {', '.join(link.cluster_id for link in linked) or 'nothing yet'}")
+        if note:
+            print(note, file=sys.stderr)
+        return EXIT_OK
+    if args.action == "list":
+        for story in list_stories(db):
+            ids = ", ".join(link.cluster_id for link in links(db, story.id)) or "no links"
+            print(f"{story.id:>4}  {story.title}  [{ids}]")
+        return EXIT_OK
+    story = get_story(db, args.id)
+    if args.action == "link":
+        for cluster, _ in _pairs([f"{c}=" for c in args.add or []], "--add"):
+            add_link(db, story.id, cluster)
+        for cluster, _ in _pairs([f"{c}=" for c in args.remove or []], "--remove"):
+            remove_link(db, story.id, cluster)
+        print(", ".join(f"{link.cluster_id} ({link.source})" for link in links(db, story.id)) or "no links")
+        return EXIT_OK
+    model = None
+    if not args.no_model:
+        from coach.modelchoice import active_model
+        from models.loader import load_text_model
+
+        model = load_text_model(store, active_model(db, store.registry))
+    try:
+        current = None
+        for flavor, text in retarget(story, model):
+            if flavor != current:
+                print(("\n" if current else "") + f"{flavor.replace('_', ' ')}: ", end="")
+                current = flavor
+            print(text, end="", flush=True)
+        print()
+    finally:
+        if model is not None:
+            model.close()
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -338,6 +449,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read", action="store_true", help="then stream the model's read (likely focus, unstated expectations)")
     p.add_argument("--lexical", action="store_true", help="keywords only: do not load the embedding model")
     p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser("jds", help="list the job descriptions you saved")
+    p.set_defaults(func=cmd_jds)
+
+    p = sub.add_parser("gaps", help="your competency matrix for a saved JD: rate, note evidence, see priorities")
+    p.add_argument("jd_id", type=int, metavar="JD_ID")
+    p.add_argument("--rate", action="append", metavar="CLUSTER=N", help="your confidence, 1-5 (repeatable)")
+    p.add_argument("--evidence", action="append", metavar="CLUSTER=TEXT", help="what you can show (repeatable)")
+    p.add_argument("--md", action="store_true", help="Markdown to paste into notes")
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("stories", help="your story bank: add, list, link to competencies, retarget")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = ssub.add_parser("add", help="add a story in STAR form; it is linked to competencies by meaning")
+    a.add_argument("--title", required=True)
+    a.add_argument("--situation")
+    a.add_argument("--task")
+    a.add_argument("--action", dest="action_text")
+    a.add_argument("--result")
+    ssub.add_parser("list", help="every story and its competencies")
+    a = ssub.add_parser("link", help="add or remove a story's competency links")
+    a.add_argument("id", type=int)
+    a.add_argument("--add", action="append", metavar="CLUSTER")
+    a.add_argument("--remove", action="append", metavar="CLUSTER")
+    a = ssub.add_parser("retarget", help="three opening lines: ML / LLM / Applied AI engineer")
+    a.add_argument("id", type=int)
+    a.add_argument("--no-model", action="store_true", help="plain templates, no model")
+    p.set_defaults(func=cmd_stories)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")
