@@ -399,6 +399,37 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from coach.feedback import collect_feedback
+    from coach.rubric import score_answer
+
+    answer = read_text_file(args.answer_file) if args.answer_file != "" else ""
+    store, db = _context()
+    embedder, note = _embedder_or_none(store)
+    rubric = score_answer(answer, question=args.question, competency=args.competency, embedder=embedder)
+    result = rubric.to_dict()
+    if note:
+        result["notes"] = [note]
+    if not args.no_model:
+        from coach.modelchoice import active_model
+        from models.loader import load_text_model
+
+        model = load_text_model(store, active_model(db, store.registry))
+        try:
+            result["feedback"] = collect_feedback(model, question=args.question, answer=answer, rubric=rubric)
+        finally:
+            model.close()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Overall {rubric.overall}/5 ({rubric.points:g} points) for {rubric.competency_name}")
+    for line in rubric.rationale:
+        print(f"  - {line}")
+    for slot, item in result.get("feedback", {}).items():
+        print(f"{slot.replace('_', ' ').capitalize()}: {item['text']}")
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -477,6 +508,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("id", type=int)
     a.add_argument("--no-model", action="store_true", help="plain templates, no model")
     p.set_defaults(func=cmd_stories)
+
+    p = sub.add_parser("score", help="score one answer against the rubric (and get the coach's feedback)")
+    p.add_argument("--competency", required=True, metavar="ID", help="a cluster id, e.g. evaluation")
+    p.add_argument("--question", required=True)
+    p.add_argument("--answer-file", required=True, metavar="FILE", help="the answer as a text file, or - for stdin")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-model", action="store_true", help="the rubric only, no model feedback")
+    p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")
