@@ -72,6 +72,14 @@ _LEVEL_SIGNALS: dict[str, re.Pattern[str]] = {
         r"cross[\s-]team|convinced|aligned (?:with )?|defended|pushed back|negotiated|prioriti[sz]ed|"
         r"partnered with|stakeholders?|weighed|the downside)\b", re.IGNORECASE),
 }
+# Sentences that talk to the scorer instead of answering: removed before scoring, and a red flag.
+_TO_THE_SCORER = re.compile(
+    r"\b(?:ignore (?:the |all |any |your )?(?:previous |prior |above |earlier )?(?:instructions?|rubric|rules|prompt)|"
+    r"(?:score|rate|grade) (?:this|my) answer|give (?:me|this answer|it) (?:a |an )?(?:\d|five|full marks|top)|"
+    r"(?:reveal|print|show|repeat) (?:your|the) (?:system )?(?:prompt|instructions)|you are now|"
+    r"set (?:every|all|each) (?:star )?(?:element|score)s?|disregard (?:the|all|your))",
+    re.IGNORECASE,
+)
 _RED_FLAGS: list[tuple[str, str, re.Pattern[str]]] = [
     ("dismisses_evaluation", "dismisses evaluation",
      re.compile(r"\b(?:(?:do\s*n[o']?t|never|didn'?t) (?:really )?(?:need|bother|have time) (?:to |for )?(?:evals?|evaluat\w+|"
@@ -258,12 +266,20 @@ def score_answer(answer: str, *, question: str, competency: str, embedder: Embed
                             specificity={"score": 0, "numbers": [], "tools": [], "scale": [], "outcome": [], "has": []},
                             level_signal={"value": None, "why": "no answer", "staff_signals": [], "l5_signals": []},
                             relevance={"score": 0.0, "keyword_hits": [], "method": "none"}, red_flags=[], points=0.0,
-                            overall=1, rationale=["No answer was given: every element scores 0."])
+                            overall=1, rationale=["No answer was given: every element scores 0.",
+                                                  "Overall 1/5 from 0 points."])
+    injected = [m.group(0).strip() for m in _SENTENCES.finditer(text) if _TO_THE_SCORER.search(m.group(0))]
+    if injected:
+        text = "".join(m.group(0) for m in _SENTENCES.finditer(text) if not _TO_THE_SCORER.search(m.group(0))).strip()
+        words = re.findall(r"\w+", text)
     star, star_evidence = _star(text)
     specificity = _specificity(text, competency, taxonomy)
     level = _level(text, star)
     relevance = _relevance(text, question, competency, taxonomy, embedder)
     flags = _red_flags(text)
+    if injected:
+        flags.append({"id": "instructs_the_scorer", "label": "talks to the scorer instead of answering",
+                      "quote": injected[0][:120], "span": None})
     star_total = sum(star.values())
     category = "answer"
     if _DONT_KNOW.match(text) and len(words) <= 25:
@@ -275,6 +291,8 @@ def score_answer(answer: str, *, question: str, competency: str, embedder: Embed
     substance = 35 * star_total / 8 + 25 * specificity["score"] / 4 + level_points
     points = substance * (0.4 + 0.6 * relevance["score"]) + 15 * relevance["score"] - 10 * len(flags)
     rationale: list[str] = []
+    if not words:
+        category = "off_topic"
     if category == "dont_know":
         # An honest "I don't know" is above silence, below anything that tries.
         points = 0.5
