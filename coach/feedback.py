@@ -108,6 +108,9 @@ def rubric_feedback(rubric: RubricResult) -> dict[str, str]:
     }
     first_gap = next((e for e in ("result", "action", "task", "situation") if rubric.star[e] == 0), None)
     question = follow_up[first_gap] if first_gap else "What would you do differently if you did it again?"
+    if rubric.category != "answer":
+        question = (f"Take any project, even a small one, that touched {name.lower()}: what was the problem, and what "
+                    f"did you do about it yourself?")
     return {"landed": landed, "sharpen": sharpen, "opening": opening, "follow_up": question}
 
 

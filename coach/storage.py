@@ -70,6 +70,36 @@ def m004_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration
+def m005_interviews(db: sqlite_utils.Database) -> None:
+    db["interviews"].create(
+        {"id": int, "jd_id": int, "level": str, "status": str, "n_questions": int, "created_at": float,
+         "updated_at": float},
+        pk="id", foreign_keys=[("jd_id", "jds", "id")],
+    )
+    db["interview_questions"].create(
+        {"interview_id": int, "idx": int, "cluster_id": str, "question_id": str, "text": str, "bank_text": str,
+         "tailored": int, "asked_at": float},
+        pk=("interview_id", "idx"), foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    # Written the moment an answer is submitted, before scoring: a crash loses no answer.
+    db["answers"].create(
+        {"id": int, "interview_id": int, "idx": int, "text": str, "submitted_at": float},
+        pk="id", foreign_keys=[("interview_id", "interviews", "id")],
+    )
+    db["scores"].create(
+        {"answer_id": int, "cluster_id": str, "overall": int, "points": float, "rubric_json": str,
+         "feedback_json": str, "scored_at": float},
+        pk="answer_id", foreign_keys=[("answer_id", "answers", "id")],
+    )
+    # What the user did, for the end-of-day checklist: decode, rate, retarget, answer.
+    db["events"].create({"id": int, "kind": str, "detail": str, "at": float}, pk="id")
+
+
+def log_event(db: sqlite_utils.Database, kind: str, detail: str = "") -> None:
+    db["events"].insert({"kind": kind, "detail": detail, "at": time.time()})
+
+
 def db_path() -> Path:
     return data_dir() / DB_FILENAME
 

@@ -178,8 +178,12 @@ def retarget_messages(story: Story, flavor: str) -> list[ChatMessage]:
     ]
 
 
-def retarget(story: Story, model: TextModel | None) -> Iterator[tuple[str, str]]:
+def retarget(story: Story, model: TextModel | None, db: sqlite_utils.Database | None = None) -> Iterator[tuple[str, str]]:
     """(flavor, text piece) as the openings stream; with no model, the templates, whole."""
+    if db is not None:
+        from coach.storage import log_event
+
+        log_event(db, "retarget", story.title)
     if model is None:
         yield from template_openings(story).items()
         return

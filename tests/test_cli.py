@@ -190,3 +190,19 @@ def test_decode_uses_the_embedder_when_it_is_installed(capsys, tmp_path):
     jd.write_text("- Teach the assistant to look things up in our help-center articles before it replies.\n")
     code, out, _ = run(capsys, "decode", str(jd), "--json")
     assert code == 0 and [c["id"] for c in json.loads(out)["clusters"]] == ["retrieval_rag"]
+
+
+def test_interview_is_scriptable_pauses_and_resumes(capsys, tmp_path):
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    answers = tmp_path / "answers.txt"
+    answers.write_text("I don't know.\n---\nI built a regression suite of 300 cases and cut escalations by 20%.\n")
+    code, out, _ = run(capsys, "interview", "--jd", str(jd), "--answers", str(answers), "--no-model", "--questions", "3")
+    assert code == 0 and "[1/3]" in out and "[2/3]" in out and "the interview is paused" in out
+    assert "Score 1/5" in out
+    more = tmp_path / "more.txt"
+    more.write_text("At my last job I led the incident review and we cut repeat incidents by 40%.")
+    code, out, _ = run(capsys, "interview", "--resume", "1", "--answers", str(more), "--no-model")
+    assert code == 0 and "[3/3]" in out and "Interview complete" in out
+    code, out, _ = run(capsys, "progress")
+    assert code == 0 and "[x] Drafted one answer for each interview Q above" in out
