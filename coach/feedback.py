@@ -166,23 +166,47 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
             continue
         completion = model.stream(_messages(question, answer, rubric, slot), max_tokens=80, temperature=0.0,
                                   stop=["\n\n"], cancel=cancel)
-        # "What landed" is checked before anyone sees it, so it is not streamed; the rest is.
-        buffered = slot.id == "landed"
-        pieces = []
+        # "What landed" is released a sentence at a time, each checked against the rubric first;
+        # the first sentence that contradicts it ends the slot. The other slots stream freely.
+        checked = slot.id == "landed"
+        pending, released = "", []
+        source = "model"
         with completion:
             for token in completion:
-                if token.text:
-                    pieces.append(token.text)
-                    if not buffered:
-                        yield FeedbackText(slot, token.text)
-        text = "".join(pieces).strip()
-        if not text or contradicts(rubric, slot.id, text):
+                if not token.text:
+                    continue
+                if not checked:
+                    released.append(token.text)
+                    yield FeedbackText(slot, token.text)
+                    continue
+                pending += token.text
+                while (end_at := _sentence_end(pending)) is not None:
+                    sentence, pending = pending[:end_at], pending[end_at:]
+                    if contradicts(rubric, slot.id, sentence):
+                        completion.close()
+                        pending, source = "", "cut"
+                        break
+                    released.append(sentence)
+                    yield FeedbackText(slot, sentence)
+                if source == "cut":
+                    break
+        if checked and pending.strip() and not contradicts(rubric, slot.id, pending):
+            released.append(pending)
+            yield FeedbackText(slot, pending)
+        text = "".join(released).strip()
+        if not text:
             text, source = fallback[slot.id], "rubric"
-        else:
-            source = "model"
-        if buffered or source == "rubric":
             yield FeedbackText(slot, text)
-        yield FeedbackDone(slot, text, source)
+        yield FeedbackDone(slot, text, "rubric" if source == "rubric" else "model")
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
+
+
+def _sentence_end(text: str) -> int | None:
+    """Where the first finished sentence ends (a terminator followed by space), if there is one."""
+    match = _SENTENCE_END.search(text)
+    return match.end() if match else None
 
 
 def collect_feedback(model: TextModel | None, **kwargs: object) -> dict[str, dict[str, str]]:

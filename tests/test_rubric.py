@@ -145,3 +145,14 @@ def test_score_cli_json(capsys, tmp_path):
     assert code == 0
     assert {"overall", "star", "specificity", "level_signal", "relevance", "red_flags", "rationale"} <= set(data)
     assert set(data["star"]) == {"situation", "task", "action", "result"} and "feedback" not in data
+
+
+def test_what_landed_streams_sentence_by_sentence_and_stops_at_a_contradiction():
+    from coach.feedback import FeedbackText, stream_feedback
+
+    rubric = score_answer("I built an evaluation harness with a golden set for our chatbot and set up RAGAS.",
+                          question=QUESTION, competency="evaluation")
+    model = FakeTextModel(reply="You built the harness yourself. Your result was strong and clear. More praise.")
+    events = list(stream_feedback(model, question=QUESTION, answer="...", rubric=rubric))
+    landed = [e.text for e in events if isinstance(e, FeedbackText) and e.slot.id == "landed"]
+    assert "".join(landed).strip() == "You built the harness yourself."
