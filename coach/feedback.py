@@ -139,6 +139,8 @@ def contradicts(rubric: RubricResult, slot_id: str, text: str) -> bool:
         return True
     if slot_id != "landed":
         return False
+    if re.search(r"\b(?:notes?|rubric|scor\w+)\b", text, re.IGNORECASE):  # talks about the scoring, not the answer
+        return True
     if not landed_facts(rubric) and _PRAISE.search(text):
         return True
     for sentence in re.split(r"(?<=[.!?])\s+", text):

@@ -142,3 +142,27 @@ def test_checklist_is_ticked_from_what_was_done(db):
     list(retarget(story, None, db))
     ticks = [done for _, done, _ in checklist(db)]
     assert ticks[:4] == [True, True, True, True] and ticks[4] is False
+
+
+@pytest.mark.real_model
+def test_a_real_question_answer_feedback_round(db, embedder, fast_chat_model):
+    """End to end with a real model: tailor, answer, score, stream feedback; all of it stored."""
+    result = decode(WORKED_EXAMPLE, embedder=embedder)
+    interview_id = iv.start_interview(db, jd_id=None, decode=result,
+                                      plan=iv.plan_session(result, n=1, embedder=embedder))
+    turn = iv.next_turn(db, interview_id)
+    question = next(q for q in load_bank() if q.id == turn.question_id)
+    tailored = fast_chat_model.stream(iv.tailor_messages(question, result), max_tokens=80, stop=["\n"]).collect()
+    asked = tailored.strip() if iv.accept_tailored(tailored, question, embedder) else question.text
+    iv.set_asked(db, interview_id, turn.idx, asked, asked != question.text)
+    turn.text = asked
+    answer_id = iv.submit_answer(db, interview_id, turn.idx, ANSWERS["specific"])
+    events = list(iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"],
+                                     embedder=embedder, model=fast_chat_model))
+    rubric = events[0]
+    assert isinstance(rubric, RubricResult) and rubric.overall >= 4
+    done = {e.slot.id: e for e in events if isinstance(e, FeedbackDone)}
+    assert list(done) == ["landed", "sharpen", "opening", "follow_up"] and all(d.text for d in done.values())
+    stored = iv.turns(open_db(), interview_id)[0]
+    assert stored.text == asked and stored.rubric["overall"] == rubric.overall
+    assert stored.feedback["follow_up"]["text"] == done["follow_up"].text
