@@ -96,6 +96,14 @@ def m005_interviews(db: sqlite_utils.Database) -> None:
     db["events"].create({"id": int, "kind": str, "detail": str, "at": float}, pk="id")
 
 
+@migration
+def m006_bench_runs(db: sqlite_utils.Database) -> None:
+    # One row per benchmark result; `fingerprint` says on what it was measured, `figures` holds the numbers.
+    db["bench_runs"].create(
+        {"id": int, "kind": str, "model_id": str, "fingerprint": str, "figures": str, "created_at": float}, pk="id"
+    )
+
+
 def log_event(db: sqlite_utils.Database, kind: str, detail: str = "") -> None:
     db["events"].insert({"kind": kind, "detail": detail, "at": time.time()})
 

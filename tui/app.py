@@ -3,105 +3,112 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
 from textual import work
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown
 
 from models.errors import CoachError
-from models.registry import Manifest
-from models.runtime import TextModel
-from models.store import MISSING, VERIFIED, ModelStore, human_bytes
+from models.store import MISSING, VERIFIED, human_bytes
+from tui.context import AppContext
+from tui.screens.bench import BenchScreen
+from tui.screens.decode import DecodeScreen
+from tui.screens.gaps import GapsScreen
+from tui.screens.home import HomeScreen
+from tui.screens.interview import InterviewScreen
+from tui.screens.models import ModelsScreen
+from tui.screens.stories import StoriesScreen
+from tui.widgets import ModelPanel
 
-ModelFactory = Callable[[ModelStore, Manifest, Callable[[int, int], None]], TextModel]
+HELP = """\
+# coach — keys
+
+| key | what |
+|---|---|
+| **F1** | this help |
+| **F2** | Home: today's checklist, progress, recent work |
+| **F3** | Decode a job description |
+| **F4** | Gaps: your competency matrix |
+| **F5** | Stories: your story bank |
+| **F6** | Interview: a mock interview |
+| **F7** | Models |
+| **F8** | Bench: measure the model on this machine |
+| **Esc** | stop what the model is writing (within a token) |
+| **Ctrl+P** | every action, searchable |
+| **Ctrl+Q** | quit |
+
+In the Decode and Interview screens, **Ctrl+R** runs the screen's main action and
+**Ctrl+S** submits. Text is selectable with the mouse (Shift+drag in most terminals), and
+**Ctrl+Y** copies the current question or feedback to the clipboard.
+"""
 
 
-def _load_real_model(store: ModelStore, manifest: Manifest, progress: Callable[[int, int], None]) -> TextModel:
-    from models.loader import load_text_model
-
-    return load_text_model(store, manifest, progress=progress)
-
-
-class ModelPanel(Vertical):
-    """What the coach runs on: the active model, its state, and progress while it gets ready."""
-
-    DEFAULT_CSS = """
-    ModelPanel { height: auto; border: round $primary; padding: 0 1; }
-    ModelPanel #model-name { text-style: bold; }
-    ModelPanel ProgressBar { display: none; }
-    ModelPanel.busy ProgressBar { display: block; }
-    """
-
-    @dataclass
-    class Progress(Message):
-        stage: str
-        done: int
-        total: int
-
-    @dataclass
-    class Ready(Message):
-        model: TextModel
-        seconds: float
-
-    @dataclass
-    class Failed(Message):
-        error: str
-
-    def __init__(self, manifest: Manifest, status: str) -> None:
-        super().__init__(id="model-panel")
-        self.manifest = manifest
-        self.status = status
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+    DEFAULT_CSS = "HelpScreen { align: center middle; } HelpScreen > Markdown { width: 76; height: auto; " \
+                  "border: round $primary; background: $surface; }"
 
     def compose(self) -> ComposeResult:
-        m = self.manifest
-        size = human_bytes(m.size) if m.size else "?"
-        yield Static(f"Active model: {m.name}", id="model-name", markup=False)
-        yield Static(f"{m.id} · {m.quantization} · {size} · {m.license}", id="model-facts", markup=False)
-        yield Static(f"Status: {self.status}", id="model-status", markup=False)
-        yield ProgressBar(id="model-progress", show_eta=True)
-
-    def show_stage(self, text: str, busy: bool) -> None:
-        self.query_one("#model-status", Static).update(text)
-        self.set_class(busy, "busy")
+        yield Markdown(HELP)
 
 
 class CoachApp(App[None]):
     TITLE = "coach"
     SUB_TITLE = "offline interview coach"
-    BINDINGS = [("q", "quit", "Quit")]
     CSS = """
-    Screen { padding: 1 2; }
-    #welcome { margin-bottom: 1; }
+    Screen { padding: 0 1; }
+    .card { border: round $panel; padding: 0 1; margin-bottom: 1; height: auto; }
+    #welcome { margin: 1 0; }
     """
+    BINDINGS = [
+        # priority: a focused TextArea binds F6/F7 itself (select line/all); screen keys win.
+        Binding("f1", "help", "Help", priority=True),
+        Binding("f2", "switch_mode('home')", "Home", priority=True),
+        Binding("f3", "switch_mode('decode')", "Decode", priority=True),
+        Binding("f4", "switch_mode('gaps')", "Gaps", priority=True),
+        Binding("f5", "switch_mode('stories')", "Stories", priority=True),
+        Binding("f6", "switch_mode('interview')", "Interview", priority=True),
+        Binding("f7", "switch_mode('models')", "Models", priority=True),
+        Binding("f8", "switch_mode('bench')", "Bench", priority=True),
+    ]
 
-    def __init__(self, *, store: ModelStore, manifest: Manifest, model_factory: ModelFactory) -> None:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.model_status = ""
         super().__init__()
-        self.store = store
-        self.manifest = manifest
-        self.model_factory = model_factory
-        self.model: TextModel | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(
-            "Decode a job description, find your gaps, keep your stories, practise a mock interview. "
-            "Nothing leaves this machine.",
-            id="welcome",
-        )
-        yield ModelPanel(self.manifest, self.store.status(self.manifest))
-        yield Footer()
+    MODES = {"home": HomeScreen, "decode": DecodeScreen, "gaps": GapsScreen, "stories": StoriesScreen,
+             "interview": InterviewScreen, "models": ModelsScreen, "bench": BenchScreen}
 
     def on_mount(self) -> None:
+        self.switch_mode("home")
         self.prepare_model()
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title, what in [
+            ("home", "Home", "today's checklist, progress, recent work"),
+            ("decode", "Decode a job description", "clusters, verbs, level, flavor, the model's read"),
+            ("gaps", "Gaps", "your competency matrix and this week's priorities"),
+            ("stories", "Stories", "your story bank, links and retargeting"),
+            ("interview", "Interview", "a mock interview with rubric scoring"),
+            ("models", "Models", "list, verify, choose, materialise"),
+            ("bench", "Bench", "measure the active model on this machine"),
+        ]:
+            yield SystemCommand(title, what, lambda mode=mode: self.switch_mode(mode))
+        yield SystemCommand("Help", "every key", self.action_help)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- the model, prepared off the UI thread -------------------------------------------------
     @work(thread=True, exclusive=True, group="model")
     def prepare_model(self) -> None:
-        """Materialise (first run), verify and load the active model, off the UI thread."""
-        panel = self.query_one(ModelPanel)
+        """Materialise (first run), verify and load the active model; then the embedder."""
+        ctx = self.ctx
         last = [0.0]
 
         def report(stage: str) -> Callable[[int, int], None]:
@@ -109,55 +116,51 @@ class CoachApp(App[None]):
                 now = time.monotonic()
                 if now - last[0] > 0.1 or done >= total:  # batch UI updates
                     last[0] = now
-                    self.call_from_thread(panel.post_message, ModelPanel.Progress(stage, done, total))
+                    self.call_from_thread(self.show_model_stage, f"{stage}… {human_bytes(done)} of "
+                                          f"{human_bytes(total)}", True, done, total)
             return progress
 
         try:
-            if self.store.status(self.manifest) == MISSING:
-                self.store.materialize(self.manifest, report("Materialising the model from its installed packages"))
+            if ctx.store.status(ctx.manifest) == MISSING:
+                ctx.store.materialize(ctx.manifest, report("Materialising the model from its installed packages"))
             t0 = time.perf_counter()
-            model = self.model_factory(self.store, self.manifest, report("Verifying sha256"))
-            self.call_from_thread(panel.post_message, ModelPanel.Ready(model, time.perf_counter() - t0))
+            model = ctx.model_factory(ctx.store, ctx.manifest, report("Verifying sha256"))
+            ctx.model = model
+            seconds = time.perf_counter() - t0
+            label = "sha256 verified" if ctx.store.status(ctx.manifest) == VERIFIED else ctx.store.status(ctx.manifest)
+            self.call_from_thread(self.show_model_stage, f"Status: ready ({label}; loaded in {seconds:.1f}s, "
+                                  f"context {model.n_ctx} tokens)", False)
         except CoachError as exc:
-            self.call_from_thread(panel.post_message, ModelPanel.Failed(str(exc)))
+            self.call_from_thread(self.show_model_stage, f"Status: not available — {exc}", False)
+            self.call_from_thread(self.notify, str(exc), title="Model", severity="error", timeout=10)
+        ctx.get_embedder()
 
-    def on_model_panel_progress(self, event: ModelPanel.Progress) -> None:
-        panel = self.query_one(ModelPanel)
-        panel.show_stage(f"{event.stage}… {human_bytes(event.done)} of {human_bytes(event.total)}", busy=True)
-        panel.query_one(ProgressBar).update(total=event.total, progress=event.done)
+    def show_model_stage(self, text: str, busy: bool, done: int = 0, total: int = 0) -> None:
+        self.model_status = text
+        self.sub_title = f"{self.ctx.manifest.name} · {text.removeprefix('Status: ')}"
+        for panel in self.query_all_panels():
+            panel.show_stage(text, busy, done, total)
 
-    def on_model_panel_ready(self, event: ModelPanel.Ready) -> None:
-        self.model = event.model
-        status = self.store.status(self.manifest)
-        label = "sha256 verified" if status == VERIFIED else status
-        self.query_one(ModelPanel).show_stage(
-            f"Status: ready ({label}; loaded in {event.seconds:.1f}s, context {event.model.n_ctx} tokens)", busy=False
-        )
-
-    def on_model_panel_failed(self, event: ModelPanel.Failed) -> None:
-        self.query_one(ModelPanel).show_stage(f"Status: not available — {event.error}", busy=False)
-        self.notify(event.error, title="Model", severity="error", timeout=10)
+    def query_all_panels(self) -> list[ModelPanel]:
+        panels = []
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                panels += list(screen.query(ModelPanel))
+        return panels
 
     def on_unmount(self) -> None:
-        if self.model is not None:
-            self.model.close()
+        self.ctx.close()
 
 
-def build_app(
-    *,
-    store: ModelStore | None = None,
-    manifest: Manifest | None = None,
-    model_factory: ModelFactory | None = None,
-) -> CoachApp:
-    """The app factory: tests pass a store in a temporary directory and a fake model."""
-    from coach.modelchoice import active_model
-    from coach.storage import open_db
-    from models.datadir import models_dir
+def build_app(*, ctx: AppContext | None = None) -> CoachApp:
+    """The app factory: tests pass a context with a temporary store and a fake model."""
+    if ctx is None:
+        from coach.modelchoice import active_model
+        from coach.storage import open_db
+        from models.datadir import models_dir
+        from models.store import ModelStore
 
-    store = store or ModelStore(models_dir=models_dir())
-    if manifest is None:
-        manifest = active_model(open_db(), store.registry)
-    return CoachApp(store=store, manifest=manifest, model_factory=model_factory or _load_real_model)
-
-
-__all__ = ["CoachApp", "build_app"]
+        store = ModelStore(models_dir=models_dir())
+        db = open_db()
+        ctx = AppContext(store=store, db=db, manifest=active_model(db, store.registry))
+    return CoachApp(ctx)

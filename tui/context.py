@@ -1,0 +1,95 @@
+"""What the screens share: the data, the model store, and the models, loaded off the UI thread.
+
+Tests build an AppContext with a temporary data directory and a fake model; the app
+never reaches for globals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from models.embeddings import Embedder
+from models.registry import Manifest
+from models.runtime import TextModel
+from models.store import ModelStore
+
+Progress = Callable[[int, int], None]
+ModelFactory = Callable[[ModelStore, Manifest, Progress], TextModel]
+EmbedderFactory = Callable[[ModelStore], Embedder | None]
+
+
+def load_real_model(store: ModelStore, manifest: Manifest, progress: Progress) -> TextModel:
+    from models.loader import load_text_model
+
+    return load_text_model(store, manifest, progress=progress)
+
+
+def load_real_embedder(store: ModelStore) -> Embedder | None:
+    from models.errors import CoachError
+    from models.loader import load_embedder
+
+    try:
+        store.materialize(store.registry.default("embedding"))
+        return load_embedder(store)
+    except CoachError:
+        return None  # the decode is then lexical, and says so
+
+
+@dataclass
+class AppContext:
+    store: ModelStore
+    db: sqlite_utils.Database
+    manifest: Manifest
+    model_factory: ModelFactory = load_real_model
+    embedder_factory: EmbedderFactory = load_real_embedder
+    model: TextModel | None = None
+    embedder: Embedder | None = None
+    embedder_loaded: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get_embedder(self) -> Embedder | None:
+        """Load once (off the UI thread: call from a worker)."""
+        with self._lock:
+            if not self.embedder_loaded:
+                self.embedder = self.embedder_factory(self.store)
+                self.embedder_loaded = True
+            return self.embedder
+
+    def close(self) -> None:
+        for thing in (self.model, self.embedder):
+            if thing is not None:
+                thing.close()
+        self.model = None
+
+
+class Batcher:
+    """Collects streamed text in a worker and hands it to the UI at most every `interval` seconds.
+
+    Re-rendering per token costs decode speed on a CPU; one update per batch does not.
+    """
+
+    def __init__(self, flush: Callable[[str], Any], interval: float = 0.05) -> None:
+        self._flush = flush
+        self.interval = interval
+        self._pending: list[str] = []
+        self._last = 0.0
+        self.flushes = 0
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self.flush()
+            self._last = now
+
+    def flush(self) -> None:
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            self.flushes += 1
+            self._flush(text)

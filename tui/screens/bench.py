@@ -1,0 +1,95 @@
+"""Bench: measure the active model's streaming path here; p50/p95/p99, a latency plot, history."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Sparkline, Static
+
+from models.errors import CoachError
+from models.measure import measure_stream
+
+
+class BenchScreen(Screen):
+    BINDINGS = [Binding("ctrl+r", "run", "Run"), Binding("escape", "cancel", "Stop")]
+    DEFAULT_CSS = """
+    BenchScreen #plot { height: 6; border: round $panel; }
+    BenchScreen #figures, BenchScreen #history { border: round $panel; height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("Generates 128 tokens greedily from an interview prompt with the active model and times "
+                         "every token as this app receives it. `coach bench` runs the full acceptance suite.",
+                         markup=False)
+            yield Button("Run (Ctrl+R)", id="run", variant="primary")
+            yield Static(id="figures", markup=False)
+            yield Sparkline([0], id="plot")
+            yield Static(id="history", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_history()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_run()
+
+    def action_cancel(self) -> None:
+        self.cancel.set()
+
+    def action_run(self) -> None:
+        if self.app.ctx.model is None:
+            self.notify("The model is not loaded yet", severity="warning")
+            return
+        self.query_one("#figures", Static).update("Measuring…")
+        self.run_bench()
+
+    @work(thread=True, exclusive=True, group="bench")
+    def run_bench(self) -> None:
+        ctx = self.app.ctx
+        self.cancel = threading.Event()
+        try:
+            result = measure_stream(ctx.model, max_tokens=128, cancel=self.cancel)
+        except CoachError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        ctx.db["bench_runs"].insert({"kind": "app-stream", "model_id": result.model_id, "fingerprint": "",
+                                     "figures": json.dumps(result.to_dict()), "created_at": time.time()})
+        self.app.call_from_thread(self.show_result, result)
+
+    def show_result(self, result) -> None:
+        text = Text()
+        text.append(f"{result.model_id}: {result.generated_tokens} tokens, {result.tokens_per_s:.1f} tokens/s\n",
+                    style="bold")
+        text.append(f"time to first token {result.ttft_s * 1000:.0f} ms ({result.prompt_tokens} prompt tokens, "
+                    f"{result.prompt_tokens_per_s:.0f} tokens/s)\n")
+        text.append(f"inter-token latency p50 {result.p50_ms:.1f} ms · p95 {result.p95_ms:.1f} ms · "
+                    f"p99 {result.p99_ms:.1f} ms\n")
+        self.query_one("#figures", Static).update(text)
+        self.query_one("#plot", Sparkline).data = [g * 1000 for g in result.inter_token_s] or [0]
+        self.show_history()
+
+    def show_history(self) -> None:
+        rows = list(self.app.ctx.db.query("select * from bench_runs order by created_at desc limit 8"))
+        text = Text("History\n", style="bold")
+        for row in rows:
+            figures = json.loads(row["figures"])
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
+            text.append(f"{when}  {row['model_id']:36} p95 {figures.get('p95_ms', float('nan')):7.1f} ms  "
+                        f"{figures.get('tokens_per_s', 0):5.1f} tok/s\n")
+        if not rows:
+            text.append("No runs yet.\n", style="dim")
+        self.query_one("#history", Static).update(text)

@@ -1,0 +1,175 @@
+"""Decode: paste or open a JD; verbs and cluster spans highlighted; weights, level, flavor; the model's read."""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Static, TextArea
+
+from coach.decode import Decode, decode
+from coach.jds import save_decode, save_jd
+from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
+from coach.render import FLAVOR_NAMES
+from models.errors import CoachError
+from tui.context import Batcher
+from tui.widgets import StreamView, bar
+
+CLUSTER_STYLES = ["on dark_green", "on dark_blue", "on dark_magenta", "on dark_red", "on grey37", "on dark_cyan",
+                  "on orange4"]
+
+
+def highlighted(result: Decode) -> Text:
+    """The JD with each top cluster's spans on its colour and the action verbs bold and underlined."""
+    text = Text(result.text)
+    for rank, cluster in enumerate(result.clusters):
+        for start, end in cluster.spans:
+            text.stylize(CLUSTER_STYLES[rank % len(CLUSTER_STYLES)], start, end)
+    for verb in result.verbs:
+        for start, end in verb.spans:
+            text.stylize("bold underline", start, end)
+    return text
+
+
+def summary(result: Decode) -> Text:
+    out = Text()
+    if not result.clusters:
+        for note in result.notes:
+            out.append(note + "\n", style="yellow")
+        return out
+    top = result.clusters[0].weight
+    out.append("Clusters by weight\n", style="bold")
+    for rank, cluster in enumerate(result.clusters):
+        out.append("■ ", style=CLUSTER_STYLES[rank % len(CLUSTER_STYLES)].replace("on ", ""))
+        out.append(f"{cluster.name[:30]:30} {bar(cluster.weight, top)} {cluster.weight:g}\n")
+    out.append("\nVerbs: ", style="bold")
+    out.append(", ".join(v.verb for v in result.verbs) or "none")
+    out.append("\nLevel: ", style="bold")
+    out.append(f"{result.level.value}", style="bold cyan")
+    out.append(f" — {result.level.reason}\n")
+    out.append("Flavor: ", style="bold")
+    out.append(FLAVOR_NAMES.get(result.flavor.value or "", "?"), style="bold cyan")
+    shares = ", ".join(f"{FLAVOR_NAMES[f].split()[0]} {s:.0%}" for f, s in
+                       sorted(result.flavor.scores.items(), key=lambda kv: -kv[1]))
+    out.append(f" ({shares})\n")
+    if result.flavor.evidence:
+        out.append("  because: " + ", ".join(f"“{e.text}”" for e in result.flavor.evidence[:5]) + "\n", style="dim")
+    for note in result.notes:
+        out.append("\n" + note + "\n", style="yellow")
+    return out
+
+
+class DecodeScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+r", "decode", "Decode"),
+        Binding("escape", "cancel", "Stop the model"),
+        Binding("ctrl+o", "focus_path", "Open a file"),
+    ]
+    DEFAULT_CSS = """
+    DecodeScreen #input-row { height: auto; }
+    DecodeScreen #jd-input { height: 8; }
+    DecodeScreen #path { width: 1fr; }
+    DecodeScreen #results { height: 1fr; }
+    DecodeScreen #jd-view { width: 3fr; border: round $panel; }
+    DecodeScreen #side { width: 2fr; }
+    DecodeScreen #summary, DecodeScreen #read { border: round $panel; height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: Decode | None = None
+        self.cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield TextArea(id="jd-input", soft_wrap=True, show_line_numbers=False,
+                       placeholder="Paste a job description here, or open a file below; Ctrl+R decodes it.")
+        with Horizontal(id="input-row"):
+            yield Input(placeholder="…or a file path", id="path")
+            yield Button("Decode (Ctrl+R)", id="go", variant="primary")
+        with Horizontal(id="results"):
+            with VerticalScroll(id="jd-view"):
+                yield Static(id="jd-text", markup=False)
+            with VerticalScroll(id="side"):
+                yield Static(id="summary", markup=False)
+                with Vertical(id="read"):
+                    yield Static("The coach's read (model)", classes="title")
+                    yield StreamView(id="read-text")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "go":
+            self.action_decode()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_decode()
+
+    def action_focus_path(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.cancel.set()
+
+    def action_decode(self) -> None:
+        text = self.query_one("#jd-input", TextArea).text
+        path = self.query_one("#path", Input).value.strip()
+        if path:
+            from tui.cli import read_text_file
+
+            try:
+                text = read_text_file(path)
+            except CoachError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.query_one("#jd-input", TextArea).load_text(text)
+        self.run_decode(text)
+
+    @work(thread=True, exclusive=True, group="decode")
+    def run_decode(self, text: str) -> None:
+        ctx = self.app.ctx
+        try:
+            result = decode(text, embedder=ctx.get_embedder())
+        except CoachError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        if result.clusters:
+            saved = save_jd(ctx.db, text)
+            save_decode(ctx.db, saved.id, result)
+        self.app.call_from_thread(self.show_decode, result)
+        self.stream_model_read(result)
+
+    def show_decode(self, result: Decode) -> None:
+        self.result = result
+        self.query_one("#jd-text", Static).update(highlighted(result))
+        self.query_one("#summary", Static).update(summary(result))
+        self.query_one("#read-text", StreamView).set_text("")
+
+    def stream_model_read(self, result: Decode) -> None:
+        model = self.app.ctx.model
+        view = self.query_one("#read-text", StreamView)
+        if model is None:
+            self.app.call_from_thread(view.set_text, "(the model is not loaded yet: the decode above is complete "
+                                                     "without it)")
+            return
+        self.cancel = threading.Event()
+        batcher = Batcher(lambda piece: self.app.call_from_thread(view.append, piece))
+        try:
+            for event in stream_read(model, result, cancel=self.cancel):
+                if isinstance(event, ReadNotice):
+                    batcher.add(f"Note: {event.text}\n")
+                elif isinstance(event, SlotStarted):
+                    batcher.add(f"{event.slot.title}: ")
+                elif isinstance(event, SlotText):
+                    batcher.add(event.text)
+                elif isinstance(event, SlotDone):
+                    batcher.add("\n\n")
+        except CoachError as exc:
+            batcher.add(f"\n(the model stopped: {exc})")
+        batcher.flush()
+        if self.cancel.is_set():
+            self.app.call_from_thread(view.append, "\n(stopped)")
