@@ -211,7 +211,7 @@ async def test_bench_screen_measures_and_keeps_history(tiny):
 
 
 @pytest.mark.real_model
-async def test_a_real_interview_round_in_the_app(real_store, embedder):
+async def test_a_real_interview_round_in_the_app(real_store):
     """The app with the real 0.5B model: ask, answer, score, stream feedback."""
     from coach.storage import open_db as db_
     from models.loader import load_text_model
@@ -219,8 +219,7 @@ async def test_a_real_interview_round_in_the_app(real_store, embedder):
     manifest = real_store.registry.get("qwen2.5-coder-0.5b-instruct-q4_k_m")
     real_store.materialize(manifest)
     ctx = AppContext(store=real_store, db=db_(), manifest=manifest,
-                     model_factory=lambda s, m, p: load_text_model(s, m, n_ctx=2048, progress=p),
-                     embedder_factory=lambda s: embedder)
+                     model_factory=lambda s, m, p: load_text_model(s, m, n_ctx=2048, progress=p))
     app = build_app(ctx=ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
