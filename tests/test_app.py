@@ -43,7 +43,7 @@ async def test_first_run_materialises_then_says_which_model_is_active(tiny):
         await ready(app, pilot)
         assert "Active model: Tiny test model" in text_of(app, "#model-name")
         assert text_of(app, "#model-status").startswith("Status: ready (sha256 verified")
-        assert "Tiny test model" in app.sub_title
+        assert app.sub_title == "Tiny test model · ready"
     assert store.status(manifest) == VERIFIED
     assert app.ctx.model is None  # closed on exit
 
@@ -59,6 +59,19 @@ async def test_a_model_error_becomes_a_notification_and_the_app_keeps_running(ti
         assert any("bad magic" in str(n.message) for n in app._notifications)
         await pilot.press("f3")
         assert type(app.screen).__name__ == "DecodeScreen"
+
+
+async def test_an_unexpected_error_in_background_work_is_a_notification(tiny):
+    app = make_app(tiny)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f3")
+        app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
+        app.ctx.get_embedder = lambda: (_ for _ in ()).throw(RuntimeError("disk on fire"))
+        await pilot.press("ctrl+r")
+        await ready(app, pilot)
+        assert any("disk on fire" in str(n.message) for n in app._notifications)
+        assert app.is_running
 
 
 async def test_every_screen_is_one_key_away_and_help_lists_the_keys(tiny):
@@ -176,7 +189,7 @@ async def test_interview_round_with_rubric_and_feedback(tiny):
         await pilot.press("ctrl+s")
         await ready(app, pilot)
         assert "Score 4/5" in text_of(app, "#rubric") or "Score 5/5" in text_of(app, "#rubric")
-        assert "[What landed]" in text_of(app, "#feedback") and "[Follow-up question]" in text_of(app, "#feedback")
+        assert "What landed: " in text_of(app, "#feedback") and "Follow-up question: " in text_of(app, "#feedback")
         await pilot.press("ctrl+n")
         await ready(app, pilot)
         assert "question 2 of 5" in text_of(app, "#where")
@@ -234,4 +247,4 @@ async def test_a_real_interview_round_in_the_app(real_store):
         await ready(app, pilot)
         assert "Score" in text_of(app, "#rubric")
         feedback = text_of(app, "#feedback")
-        assert "[What landed]" in feedback and "[Follow-up question]" in feedback
+        assert "What landed: " in feedback and "Follow-up question: " in feedback

@@ -10,10 +10,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
+from textual.worker import Worker
 
 from models.errors import CoachError
 from models.store import MISSING, VERIFIED, human_bytes
 from tui.context import AppContext
+from tui.screens.base import report_worker_error
 from tui.screens.bench import BenchScreen
 from tui.screens.decode import DecodeScreen
 from tui.screens.gaps import GapsScreen
@@ -105,7 +107,7 @@ class CoachApp(App[None]):
         self.push_screen(HelpScreen())
 
     # -- the model, prepared off the UI thread -------------------------------------------------
-    @work(thread=True, exclusive=True, group="model")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="model")
     def prepare_model(self) -> None:
         """Materialise (first run), verify and load the active model; then the embedder."""
         ctx = self.ctx
@@ -135,9 +137,14 @@ class CoachApp(App[None]):
             self.call_from_thread(self.notify, str(exc), title="Model", severity="error", timeout=10)
         ctx.get_embedder()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any error in the app's own background work becomes a notification (screens do the same)."""
+        report_worker_error(self.screen, event)
+
     def show_model_stage(self, text: str, busy: bool, done: int = 0, total: int = 0) -> None:
         self.model_status = text
-        self.sub_title = f"{self.ctx.manifest.name} · {text.removeprefix('Status: ')}"
+        state = "ready" if text.startswith("Status: ready") else "not available" if "not available" in text else "loading"
+        self.sub_title = f"{self.ctx.manifest.name} · {state}"
         for panel in self.query_all_panels():
             panel.show_stage(text, busy, done, total)
 

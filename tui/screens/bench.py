@@ -11,14 +11,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Sparkline, Static
 
 from models.errors import CoachError
 from models.measure import measure_stream
+from tui.screens.base import CoachScreen
 
 
-class BenchScreen(Screen):
+class BenchScreen(CoachScreen):
     BINDINGS = [Binding("ctrl+r", "run", "Run"), Binding("escape", "cancel", "Stop")]
     DEFAULT_CSS = """
     BenchScreen #plot { height: 6; border: round $panel; }
@@ -57,7 +57,7 @@ class BenchScreen(Screen):
         self.query_one("#figures", Static).update("Measuring…")
         self.run_bench()
 
-    @work(thread=True, exclusive=True, group="bench")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="bench")
     def run_bench(self) -> None:
         ctx = self.app.ctx
         self.cancel = threading.Event()

@@ -9,7 +9,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static, TextArea
 
 from coach.decode import Decode, decode
@@ -18,6 +17,7 @@ from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
 from coach.render import FLAVOR_NAMES
 from models.errors import CoachError
 from tui.context import Batcher
+from tui.screens.base import CoachScreen
 from tui.widgets import StreamView, bar
 
 CLUSTER_STYLES = ["on dark_green", "on dark_blue", "on dark_magenta", "on dark_red", "on grey37", "on dark_cyan",
@@ -46,7 +46,7 @@ def summary(result: Decode) -> Text:
     out.append("Clusters by weight\n", style="bold")
     for rank, cluster in enumerate(result.clusters):
         out.append("■ ", style=CLUSTER_STYLES[rank % len(CLUSTER_STYLES)].replace("on ", ""))
-        out.append(f"{cluster.name[:30]:30} {bar(cluster.weight, top)} {cluster.weight:g}\n")
+        out.append(f"{cluster.name[:24]:24} {bar(cluster.weight, top, 8)} {cluster.weight:g}\n")
     out.append("\nVerbs: ", style="bold")
     out.append(", ".join(v.verb for v in result.verbs) or "none")
     out.append("\nLevel: ", style="bold")
@@ -64,11 +64,12 @@ def summary(result: Decode) -> Text:
     return out
 
 
-class DecodeScreen(Screen):
+class DecodeScreen(CoachScreen):
     BINDINGS = [
         Binding("ctrl+r", "decode", "Decode"),
         Binding("escape", "cancel", "Stop the model"),
         Binding("ctrl+o", "focus_path", "Open a file"),
+        Binding("ctrl+y", "copy", "Copy the read"),
     ]
     DEFAULT_CSS = """
     DecodeScreen #input-row { height: auto; }
@@ -115,6 +116,10 @@ class DecodeScreen(Screen):
     def action_cancel(self) -> None:
         self.cancel.set()
 
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.query_one("#read-text", StreamView).text)
+        self.notify("Copied the coach's read")
+
     def action_decode(self) -> None:
         text = self.query_one("#jd-input", TextArea).text
         path = self.query_one("#path", Input).value.strip()
@@ -129,7 +134,7 @@ class DecodeScreen(Screen):
             self.query_one("#jd-input", TextArea).load_text(text)
         self.run_decode(text)
 
-    @work(thread=True, exclusive=True, group="decode")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="decode")
     def run_decode(self, text: str) -> None:
         ctx = self.app.ctx
         try:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from coach.decode import decode
 from coach.jds import get_jd, list_jds
 from coach.matrix import build_matrix, matrix_markdown, set_row
 from models.datadir import data_dir
+from tui.screens.base import CoachScreen
 
 
-class GapsScreen(Screen):
+class GapsScreen(CoachScreen):
     BINDINGS = [Binding(str(n), f"rate({n})", f"Confidence {n}", show=n in (1, 5)) for n in range(1, 6)] + [
         Binding("e", "export", "Export Markdown"),
         Binding("enter", "edit", "Edit evidence", show=False),
@@ -51,7 +51,7 @@ class GapsScreen(Screen):
         if isinstance(event.value, int):
             self.load(int(event.value))
 
-    @work(thread=True, exclusive=True, group="gaps")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="gaps")
     def load(self, jd_id: int) -> None:
         ctx = self.app.ctx
         self.jd = get_jd(ctx.db, jd_id)

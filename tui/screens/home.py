@@ -7,16 +7,16 @@ import datetime as dt
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from coach.interview import active_interviews
 from coach.jds import list_jds
 from coach.progress import checklist, history, next_drills
+from tui.screens.base import CoachScreen
 from tui.widgets import ModelPanel
 
 
-class HomeScreen(Screen):
+class HomeScreen(CoachScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():

@@ -9,18 +9,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
 
 from coach import interview as iv
 from coach.decode import decode
-from coach.feedback import FeedbackDone, FeedbackText
+from coach.feedback import FeedbackText
 from coach.jds import get_jd, list_jds
 from coach.questions import load_bank
 from coach.rubric import STAR, RubricResult
 from coach.taxonomy import load_taxonomy
 from models.errors import CoachError
 from tui.context import Batcher
+from tui.screens.base import CoachScreen
 from tui.widgets import StreamView
 
 
@@ -39,7 +39,7 @@ def rubric_text(rubric: RubricResult) -> Text:
     return out
 
 
-class InterviewScreen(Screen):
+class InterviewScreen(CoachScreen):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit answer"),
         Binding("ctrl+n", "next", "Next question"),
@@ -120,7 +120,7 @@ class InterviewScreen(Screen):
             count = 5
         self.start_worker(int(jd_id), count)
 
-    @work(thread=True, exclusive=True, group="interview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
     def start_worker(self, jd_id: int, count: int) -> None:
         ctx = self.app.ctx
         try:
@@ -142,7 +142,7 @@ class InterviewScreen(Screen):
         self.interview_id = interview_id
         self.resume_worker(jd_id)
 
-    @work(thread=True, exclusive=True, group="interview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
     def resume_worker(self, jd_id: int | None) -> None:
         ctx = self.app.ctx
         if jd_id is not None:
@@ -208,22 +208,24 @@ class InterviewScreen(Screen):
         answer_id = iv.submit_answer(self.app.ctx.db, self.interview_id, self.turn.idx, answer)
         self.score_worker(answer_id, self.turn, answer)
 
-    @work(thread=True, exclusive=True, group="interview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
     def score_worker(self, answer_id: int, turn: iv.Turn, answer: str) -> None:
         ctx = self.app.ctx
         call = self.app.call_from_thread
         view = self.query_one("#feedback", StreamView)
         self.cancel = threading.Event()
         batcher = Batcher(lambda piece: call(view.append, piece))
+        current = None
         try:
             for event in iv.score_and_coach(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
                                             embedder=ctx.get_embedder(), model=ctx.model, cancel=self.cancel):
                 if isinstance(event, RubricResult):
                     call(self.query_one("#rubric", Static).update, rubric_text(event))
                 elif isinstance(event, FeedbackText):
+                    if event.slot != current:
+                        batcher.add(("\n" if current else "") + f"{event.slot.title}: ")
+                        current = event.slot
                     batcher.add(event.text)
-                elif isinstance(event, FeedbackDone):
-                    batcher.add(f"  [{event.slot.title}]\n")
         except CoachError as exc:
             call(self.notify, str(exc), severity="error")
         batcher.flush()
@@ -233,6 +235,6 @@ class InterviewScreen(Screen):
         if self.interview_id is not None:
             self.next_worker()
 
-    @work(thread=True, exclusive=True, group="interview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
     def next_worker(self) -> None:
         self.ask_next()

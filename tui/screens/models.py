@@ -5,21 +5,25 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from coach.modelchoice import use_model
 from models.errors import CoachError
 from models.store import human_bytes
+from tui.screens.base import CoachScreen
 
 
-class ModelsScreen(Screen):
+class ModelsScreen(CoachScreen):
     BINDINGS = [
         Binding("v", "verify", "Verify"),
         Binding("u", "use", "Use as coach model"),
         Binding("a", "materialize", "Materialise"),
     ]
-    DEFAULT_CSS = "ModelsScreen #table { height: auto; max-height: 12; } ModelsScreen ProgressBar { margin: 1 0; }"
+    DEFAULT_CSS = """
+    ModelsScreen #table { height: auto; max-height: 12; }
+    ModelsScreen ProgressBar { margin: 1 0; display: none; }
+    ModelsScreen.busy ProgressBar { display: block; }
+    """
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,12 +57,13 @@ class ModelsScreen(Screen):
         return self.app.ctx.store.registry.get(key)
 
     def progress(self, done: int, total: int) -> None:
+        self.app.call_from_thread(self.set_class, done < total, "busy")
         self.app.call_from_thread(self.query_one(ProgressBar).update, total=total, progress=done)
 
     def action_verify(self) -> None:
         self.verify_worker(self.selected())
 
-    @work(thread=True, exclusive=True, group="models")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="models")
     def verify_worker(self, manifest) -> None:
         result = self.app.ctx.store.verify(manifest, self.progress)
         self.app.call_from_thread(self.notify, f"{manifest.id}: {result.reason}",
@@ -68,7 +73,7 @@ class ModelsScreen(Screen):
     def action_materialize(self) -> None:
         self.materialize_worker(self.selected())
 
-    @work(thread=True, exclusive=True, group="models")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="models")
     def materialize_worker(self, manifest) -> None:
         try:
             self.app.ctx.store.materialize(manifest, self.progress)

@@ -8,17 +8,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static, TextArea
 
 from coach.stories import Story, auto_link, links, list_stories, retarget, save_story
 from coach.taxonomy import load_taxonomy
 from models.errors import CoachError
 from tui.context import Batcher
+from tui.screens.base import CoachScreen
 from tui.widgets import StreamView
 
 
-class StoriesScreen(Screen):
+class StoriesScreen(CoachScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save story"),
         Binding("ctrl+r", "retarget", "Retarget"),
@@ -97,7 +97,7 @@ class StoriesScreen(Screen):
         self.refresh_bank()
         self.link_worker(self.story)
 
-    @work(thread=True, exclusive=True, group="stories")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="stories")
     def link_worker(self, story: Story) -> None:
         embedder = self.app.ctx.get_embedder()
         if embedder is not None:
@@ -115,7 +115,7 @@ class StoriesScreen(Screen):
         self.query_one("#openings-text", StreamView).set_text("")
         self.retarget_worker(self.story)
 
-    @work(thread=True, exclusive=True, group="stories")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="stories")
     def retarget_worker(self, story: Story) -> None:
         view = self.query_one("#openings-text", StreamView)
         batcher = Batcher(lambda piece: self.app.call_from_thread(view.append, piece))
