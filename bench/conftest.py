@@ -7,13 +7,75 @@ pytest-benchmark times each round; we compute p50/p95/p99 ourselves from its raw
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+RESULTS: list[dict] = []
+CALIBRATION: dict[str, dict[str, float]] = {}
+BENCH_MODELS = "gemma-3-270m-q4_k_m,qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def pytest_addoption(parser) -> None:
+    group = parser.getgroup("coach bench")
+    group.addoption("--profile", default="dev-vm-2core", help="target-hardware profile whose thresholds to assert")
+    group.addoption("--calibrate", default=None, metavar="NAME",
+                    help="measure, assert nothing, and write profile NAME from the figures (× headroom)")
+    group.addoption("--headroom", type=float, default=1.5, help="with --calibrate: threshold = measured × this")
+    group.addoption("--bench-models", default=BENCH_MODELS, help="comma-separated model ids to benchmark")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if "model_id" in metafunc.fixturenames:
+        ids = [m.strip() for m in metafunc.config.getoption("--bench-models").split(",") if m.strip()]
+        metafunc.parametrize("model_id", ids, scope="module")
+
+
+@pytest.fixture(scope="session")
+def profile(request):
+    from bench.harness import load_profile
+
+    if request.config.getoption("--calibrate"):
+        return None
+    return load_profile(request.config.getoption("--profile"))
+
+
+def check(profile, model_id: str, key: str, value: float, *, calibrate_key: str | None = None) -> None:
+    """Assert a figure against the profile's threshold; when calibrating, remember it instead."""
+    if profile is None:
+        CALIBRATION.setdefault(model_id, {})[calibrate_key or key] = value
+        return
+    limit = profile.threshold(model_id, key)
+    if limit is None:
+        pytest.skip(f"profile {profile.name} sets no {key} for {model_id}")
+    assert value <= limit, f"{model_id}: {key} {value:.4g} exceeds {limit:.4g} (profile {profile.name})"
+
+
+def report(name: str, model_id: str | None, figures: dict, *, sha256: str | None = None,
+           threads: int | None = None) -> None:
+    from bench.harness import fingerprint
+
+    RESULTS.append({"name": name, "model_id": model_id, "figures": figures,
+                    "fingerprint": fingerprint(model_sha256=sha256, threads=threads)})
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    from bench.harness import save_results, write_profile
+
+    path = save_results(RESULTS)
+    if path is not None:
+        session.config._bench_results_path = path
+    name = session.config.getoption("--calibrate")
+    if name and CALIBRATION:
+        from models.build_flags import cpu_model
+
+        session.config._bench_profile_path = write_profile(
+            name, f"{cpu_model()}, {os.cpu_count()} cores (calibrated)", CALIBRATION,
+            session.config.getoption("--headroom"))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -29,20 +91,16 @@ def record(benchmark, **figures: float) -> dict[str, float]:
     return stats
 
 
-@pytest.fixture(scope="session", autouse=True)
-def bench_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("bench-home")
-    old = os.environ.get("COACH_HOME")
-    os.environ["COACH_HOME"] = str(home)
-    yield home
-    if old is None:
-        os.environ.pop("COACH_HOME", None)
-    else:
-        os.environ["COACH_HOME"] = old
+@pytest.fixture(scope="session")
+def bench_home() -> Path:
+    """The data directory the benchmarks use: yours (models are materialised once), or COACH_HOME."""
+    from models.datadir import data_dir
+
+    return data_dir()
 
 
 @pytest.fixture(scope="session")
-def store(bench_home: Path):
+def store(bench_home: Path):  # noqa: ARG001 - resolves the data directory first
     from models.datadir import models_dir
     from models.store import ModelStore
 
@@ -70,6 +128,9 @@ def dev_set_text(length: int) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:
+    for attr, label in (("_bench_results_path", "results written to"), ("_bench_profile_path", "profile written to")):
+        if getattr(config, attr, None):
+            terminalreporter.write_line(f"coach bench: {label} {getattr(config, attr)}")
     session = getattr(config, "_benchmarksession", None)
     benchmarks = [b for b in getattr(session, "benchmarks", []) if "p95" in b.extra_info]
     if not benchmarks:

@@ -7,8 +7,10 @@ import ctypes
 import json
 import logging
 import os
+import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,10 @@ class LlamaCppModel:
         self.n_threads = n_threads or default_threads()
         self._lock = threading.Lock()
         self._prefix = _PrefixTracker()
+        # Every llama.cpp computation runs on this one thread. With OpenMP, each calling thread gets its
+        # own team of workers, and an idle team spin-waits: generating from a second thread (a new UI
+        # worker, say) then loses a quarter of its speed to the first team's spinning.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"llama-{model_id}")
         t0 = time.perf_counter()
         try:
             self._llama = llama_cpp.Llama(
@@ -136,7 +142,9 @@ class LlamaCppModel:
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         cancel: threading.Event | None = None,
+        ignore_eos: bool = False,
     ) -> Completion:
+        """Stream a reply. `ignore_eos` (benchmarks only) keeps generating past end-of-sequence."""
         if not self._lock.acquire(timeout=30):
             raise ModelBusyError(f"{self.model_id} is still generating; cancel it first")
         try:
@@ -149,7 +157,7 @@ class LlamaCppModel:
                 stats.truncated_prompt_tokens = len(tokens) - budget
                 tokens = tokens[:1] + tokens[len(tokens) - budget + 1 :]
             stats.reused_tokens = self._prefix.reuse(tokens)
-            raw = self._raw_tokens(tokens, temperature, seed, self._grammar(json_schema, grammar))
+            raw = self._raw_tokens(tokens, temperature, seed, self._grammar(json_schema, grammar), ignore_eos)
         except BaseException:
             self._lock.release()
             raise
@@ -164,7 +172,44 @@ class LlamaCppModel:
             return LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
         return LlamaGrammar.from_string(grammar, verbose=False)
 
-    def _raw_tokens(self, tokens: list[int], temperature: float, seed: int, grammar: Any) -> RawTokens:
+    def _raw_tokens(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
+                    ignore_eos: bool = False) -> RawTokens:
+        """Tokens from the model thread, one at a time: it computes at most one token ahead."""
+        handoff: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in self._generate(tokens, temperature, seed, grammar, ignore_eos):
+                    if stop.is_set():
+                        break
+                    handoff.put(item)
+                    if stop.is_set():
+                        break
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+                handoff.put(exc)
+                return
+            handoff.put(None)
+
+        done = self._thread.submit(produce)
+        try:
+            while True:
+                item = handoff.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while not done.done():  # unblock a producer waiting to hand over a token
+                try:
+                    handoff.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+
+    def _generate(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
+                  ignore_eos: bool) -> RawTokens:
         llama_cpp = import_llama_cpp()
         llama = self._llama
         vocab = llama._model.vocab
@@ -182,7 +227,7 @@ class LlamaCppModel:
         )
         try:
             for token in generator:
-                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                if llama_cpp.llama_vocab_is_eog(vocab, token) and not ignore_eos:
                     yield -1, ""
                     return
                 evaluated.append(token)
@@ -191,11 +236,16 @@ class LlamaCppModel:
             generator.close()
             self._prefix.last = evaluated[: llama.n_tokens]
 
+    def run(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(llama, *args)` on the model thread (for anything else that computes, e.g. logits)."""
+        return self._thread.submit(fn, self._llama, *args).result()
+
     def close(self) -> None:
         llama = getattr(self, "_llama", None)
         if llama is not None:
-            llama.close()
+            self._thread.submit(llama.close).result()
             self._llama = None
+            self._thread.shutdown(wait=True)
 
     def __enter__(self) -> LlamaCppModel:
         return self

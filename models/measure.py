@@ -46,9 +46,13 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 
 def measure_stream(model: TextModel, prompt: Prompt = INTERVIEW_PROMPT, *, max_tokens: int = 256,
-                   cancel: threading.Event | None = None) -> StreamMeasurement:
-    """Generate greedily for max_tokens and time every token as the consumer receives it."""
-    completion = model.stream(prompt, max_tokens=max_tokens, temperature=0.0, cancel=cancel)
+                   cancel: threading.Event | None = None, **options: Any) -> StreamMeasurement:
+    """Generate greedily for max_tokens and time every token as the consumer receives it.
+
+    Extra options go to the runtime (e.g. `ignore_eos=True`, so a benchmark always gets its
+    full count of tokens, or `json_schema`).
+    """
+    completion = model.stream(prompt, max_tokens=max_tokens, temperature=0.0, cancel=cancel, **options)
     stamps = [token.t for token in completion if token.id >= 0]
     stats = completion.stats
     gaps = list(np.diff(stamps)) if len(stamps) > 1 else []

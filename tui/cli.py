@@ -569,6 +569,39 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the acceptance benchmarks (bench/, pytest-benchmark) and assert them against a profile."""
+    import subprocess
+    from pathlib import Path
+
+    import bench
+    from bench.harness import compare_last
+
+    if args.compare and not (args.calibrate or args.run):
+        _, db = _context()
+        lines = compare_last(db)
+        print("\n".join(lines) if lines else "no benchmark results yet: run `coach bench`")
+        return EXIT_OK
+    bench_dir = Path(bench.__file__).parent
+    command = [sys.executable, "-m", "pytest", str(bench_dir), "-p", "no:cacheprovider", "-q",
+               "--benchmark-columns=min,median,max,rounds", f"--profile={args.profile}"]
+    if args.calibrate:
+        command += [f"--calibrate={args.calibrate}", f"--headroom={args.headroom}"]
+    if args.models:
+        command.append(f"--bench-models={args.models}")
+    if args.quick:
+        command += ["-k", "decode or interview_speed or (runtime_speed and gemma)"]
+    code = subprocess.call(command, cwd=bench_dir.parent)
+    if args.compare:
+        _, db = _context()
+        print("\n".join(compare_last(db)))
+    if code not in (0, 1):
+        raise CoachError(f"the benchmark run could not start (pytest exit {code})")
+    if code == 1:
+        _err(f"some benchmarks missed the thresholds of profile '{args.profile}' (see above)")
+    return code
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -667,6 +700,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("progress", help="history per competency, today's checklist, the next drills")
     p.set_defaults(func=cmd_progress)
+
+    p = sub.add_parser("bench", help="acceptance benchmarks on this machine, asserted against a hardware profile")
+    p.add_argument("--profile", default="dev-vm-2core", help="the target-hardware profile to assert (bench/profiles)")
+    p.add_argument("--calibrate", metavar="NAME", help="measure and write a new profile NAME (thresholds = "
+                   "measured × --headroom)")
+    p.add_argument("--headroom", type=float, default=1.5)
+    p.add_argument("--models", metavar="IDS", help="comma-separated model ids (default: the 270M and the coach model)")
+    p.add_argument("--quick", action="store_true", help="decode, scoring and the 270M model only")
+    p.add_argument("--compare", action="store_true", help="show the change against the previous run on the same "
+                   "fingerprint (alone: without running)")
+    p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")

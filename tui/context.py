@@ -74,7 +74,7 @@ class Batcher:
     Re-rendering per token costs decode speed on a CPU; one update per batch does not.
     """
 
-    def __init__(self, flush: Callable[[str], Any], interval: float = 0.05) -> None:
+    def __init__(self, flush: Callable[[str], Any], interval: float = 0.1) -> None:
         self._flush = flush
         self.interval = interval
         self._pending: list[str] = []

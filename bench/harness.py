@@ -1,0 +1,214 @@
+"""What the acceptance benchmarks share: fingerprints, the memory-bandwidth ceiling, target
+profiles, and where results go (the database and a JSON file)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.build_flags import cpu_flags, cpu_model
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+INSTRUCTION_SETS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
+                    "amx_tile", "neon", "asimd")
+DEFAULT_HEADROOM = 1.5
+
+
+# -- fingerprint ----------------------------------------------------------------------------------
+def llama_build() -> dict[str, str]:
+    """The llama.cpp build: the CMake options the install used, and what the library reports."""
+    venv = Path(sys.prefix)
+    cmake = (venv / ".coach-llama-cmake-args").read_text().strip() if (venv / ".coach-llama-cmake-args").exists() else ""
+    try:
+        import llama_cpp
+
+        system = llama_cpp.llama_print_system_info().decode(errors="replace").strip()
+    except Exception:  # noqa: BLE001 - a fingerprint must not fail the run
+        system = "unavailable"
+    return {"cmake_args": cmake or "unknown (not installed by scripts/install.sh)", "system_info": system}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("llama-cpp-python", "onnxruntime", "numpy", "textual", "coach"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def fingerprint(*, model_sha256: str | None, threads: int | None) -> dict[str, Any]:
+    flags = cpu_flags()
+    machine = {
+        "cpu_model": cpu_model(),
+        "cores": os.cpu_count(),
+        "threads_used": threads,
+        "instruction_sets": [s for s in INSTRUCTION_SETS if s in flags],
+        "machine": platform.machine(),
+        "os": platform.system(),
+        "llama_build": llama_build(),
+        "model_sha256": model_sha256,
+        "packages": package_versions(),
+    }
+    machine["id"] = hashlib.sha256(json.dumps(machine, sort_keys=True).encode()).hexdigest()[:16]
+    return machine
+
+
+# -- the physical ceiling --------------------------------------------------------------------------
+def memory_read_bandwidth(size_mb: int = 1024, repeats: int = 5, threads: int | None = None) -> float:
+    """Bytes per second the CPU can read from RAM: the best of a few passes over an array far larger
+    than any cache, read by as many threads as the model uses (numpy releases the GIL while it sums)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = threads or os.cpu_count() or 1
+    array = np.ones(size_mb * 1024 * 1024 // 8, dtype=np.float64)
+    parts = np.array_split(array, threads)
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            list(pool.map(np.sum, parts))  # one sequential read of every byte
+            best = min(best, time.perf_counter() - start)
+    return array.nbytes / best
+
+
+def bytes_per_token(gguf_path: Path) -> int:
+    """Weight bytes a decode step reads: every tensor once. The token-embedding table counts whole
+    only when the output layer is tied to it (no `output.weight`); otherwise a step reads one row."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(gguf_path))
+    tied = not any(t.name == "output.weight" for t in reader.tensors)
+    total = 0
+    for tensor in reader.tensors:
+        if tensor.name == "token_embd.weight" and not tied:
+            rows = int(tensor.shape[-1]) if len(tensor.shape) > 1 else 1
+            total += int(tensor.n_bytes) // max(rows, 1)
+            continue
+        total += int(tensor.n_bytes)
+    return total
+
+
+def ceiling(bandwidth: float, per_token: int, measured_tps: float) -> dict[str, float]:
+    tps = bandwidth / per_token if per_token else 0.0
+    return {"bandwidth_gb_s": round(bandwidth / 1e9, 2), "bytes_per_token_mb": round(per_token / 1e6, 1),
+            "ceiling_tokens_per_s": round(tps, 1), "achieved_fraction": round(measured_tps / tps, 3) if tps else 0.0}
+
+
+# -- profiles --------------------------------------------------------------------------------------
+@dataclass
+class Profile:
+    name: str
+    device: str
+    headroom: float
+    models: dict[str, dict[str, float]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def threshold(self, model_id: str, key: str) -> float | None:
+        return self.models.get(model_id, {}).get(key)
+
+
+def profile_dirs() -> list[Path]:
+    from models.datadir import data_dir
+
+    return [PROFILES_DIR, data_dir() / "bench-profiles"]
+
+
+def load_profile(name: str) -> Profile:
+    for directory in profile_dirs():
+        path = directory / f"{name}.toml"
+        if path.is_file():
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return Profile(data["name"], data["device"], float(data.get("headroom", DEFAULT_HEADROOM)),
+                           {k: dict(v) for k, v in data.get("models", {}).items()}, path)
+    known = sorted({p.stem for d in profile_dirs() if d.is_dir() for p in d.glob("*.toml")})
+    from models.errors import InputError
+
+    raise InputError(f"no benchmark profile '{name}'", hint=f"known: {', '.join(known) or 'none'}")
+
+
+def write_profile(name: str, device: str, measured: dict[str, dict[str, float]], headroom: float = DEFAULT_HEADROOM,
+                  directory: Path | None = None) -> Path:
+    """A profile from measured figures: each threshold = measured × headroom (stated in the file)."""
+    directory = directory or profile_dirs()[0]
+    if not os.access(directory, os.W_OK):
+        directory = profile_dirs()[1]
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Written by `coach bench --calibrate {name}` on {time.strftime('%Y-%m-%d')} from measured figures.",
+             f"# Every threshold is the measured value × {headroom} (the headroom below).",
+             f'name = "{name}"', f'device = "{device}"', f"headroom = {headroom}", ""]
+    for model_id, figures in sorted(measured.items()):
+        lines.append(f'[models."{model_id}"]')
+        for key, value in sorted(figures.items()):
+            lines.append(f"{key} = {round(value * headroom, 3)}  # measured {round(value, 3)}")
+        lines.append("")
+    path = directory / f"{name}.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+# -- results -------------------------------------------------------------------------------------
+def results_dir() -> Path:
+    from models.datadir import data_dir
+
+    path = data_dir() / "bench"
+    path.mkdir(exist_ok=True, mode=0o700)
+    return path
+
+
+def save_results(results: list[dict[str, Any]]) -> Path | None:
+    """Every result, with its fingerprint, into the database and one JSON file per run."""
+    if not results:
+        return None
+    from coach.storage import open_db
+
+    db = open_db()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = results_dir() / f"run-{stamp}.json"
+    path.write_text(json.dumps({"created_at": time.time(), "results": results}, indent=2), encoding="utf-8")
+    with db.conn:
+        for result in results:
+            db["bench_runs"].insert({"kind": result["name"], "model_id": result.get("model_id") or "",
+                                     "fingerprint": json.dumps(result["fingerprint"]),
+                                     "figures": json.dumps(result["figures"]), "created_at": time.time()})
+    return path
+
+
+COMPARED = ("p50_ms", "p95_ms", "p99_ms", "ttft_s", "tokens_per_s", "prompt_tokens_per_s", "load_s", "peak_rss_mb",
+            "overhead_ratio", "p95")
+
+
+def compare_last(db: Any) -> list[str]:
+    """Each benchmark's latest result against the previous one on the same fingerprint."""
+    lines = []
+    latest: dict[tuple[str, str], list[dict]] = {}
+    for row in db.query("select * from bench_runs order by created_at desc, id desc"):
+        fp = json.loads(row["fingerprint"] or "{}").get("id", "")
+        latest.setdefault((row["kind"], fp), []).append(row)
+    for (kind, fp), rows in sorted(latest.items()):
+        if not fp:
+            continue
+        now = json.loads(rows[0]["figures"])
+        if len(rows) < 2:
+            lines.append(f"{kind}: first run on fingerprint {fp}")
+            continue
+        before = json.loads(rows[1]["figures"])
+        changes = []
+        for key in COMPARED:
+            if key in now and key in before and isinstance(now[key], int | float) and before[key]:
+                delta = (now[key] - before[key]) / before[key] * 100
+                changes.append(f"{key} {before[key]:.4g} → {now[key]:.4g} ({delta:+.1f}%)")
+        lines.append(f"{kind} [{fp}]: " + ("; ".join(changes) or "no comparable figures"))
+    return lines
