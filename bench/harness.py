@@ -175,7 +175,7 @@ def save_results(results: list[dict[str, Any]]) -> Path | None:
     from coach.storage import open_db
 
     db = open_db()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"  # never two runs in one file
     path = results_dir() / f"run-{stamp}.json"
     path.write_text(json.dumps({"created_at": time.time(), "results": results}, indent=2), encoding="utf-8")
     with db.conn:
