@@ -158,7 +158,7 @@ def _build_matcher(owned: dict[str, list[str]]) -> _Matcher:
 
 
 @cache
-def _matchers(taxonomy: Taxonomy) -> tuple[_Matcher, _Matcher]:
+def keyword_matchers(taxonomy: Taxonomy) -> tuple[_Matcher, _Matcher]:
     clusters = _build_matcher({c.id: list(c.keywords) for c in taxonomy.clusters})
     flavors = _build_matcher({f.id: list(f.keywords) for f in taxonomy.flavors})
     return clusters, flavors
@@ -372,7 +372,7 @@ def assess_level(text: str, units: list[Unit]) -> LevelResult:
 
 # -- flavor ----------------------------------------------------------------------------------
 def assess_flavor(text: str, units: list[Unit], clusters: list[ClusterResult], taxonomy: Taxonomy) -> FlavorResult:
-    _, flavor_matcher = _matchers(taxonomy)
+    _, flavor_matcher = keyword_matchers(taxonomy)
     scores = {f: 0.0 for f in FLAVORS}
     evidence: list[Evidence] = []
     for result in clusters:
@@ -420,7 +420,7 @@ def decode(text: str, *, taxonomy: Taxonomy | None = None, embedder: Embedder | 
     """JD text -> its clusters, verbs, level and flavor, each with spans that slice back to the text."""
     text = validate_jd(text)
     taxonomy = taxonomy or load_taxonomy()
-    cluster_matcher, _ = _matchers(taxonomy)
+    cluster_matcher, _ = keyword_matchers(taxonomy)
     units = segment(text)
     per_cluster: dict[str, dict[str, Any]] = {}
 

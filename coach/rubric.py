@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.decode import _matchers, semantic_index
+from coach.decode import keyword_matchers, semantic_index
 from coach.taxonomy import Taxonomy, load_taxonomy
 from coach.verbs import lemma
 from models.embeddings import Embedder
@@ -189,7 +189,7 @@ def _star(text: str) -> tuple[dict[str, int], dict[str, list[Quote]]]:
 
 def _specificity(text: str, competency: str, taxonomy: Taxonomy) -> dict[str, Any]:
     numbers = [m.group(0).strip() for m in _NUMBER.finditer(text) if m.group(0).strip()]
-    matcher, _ = _matchers(taxonomy)
+    matcher, _ = keyword_matchers(taxonomy)
     tools = sorted({term.lower() for _, _, _, term in matcher.find(text, 0, len(text))})
     scale = [m.group(0) for m in _SCALE.finditer(text)]
     outcome = [q.text for q in _quotes(_CUES["result"], text) if _NUMBER.search(_sentence_of(text, q.span[0]))]
@@ -214,7 +214,7 @@ def _level(text: str, star: dict[str, int]) -> dict[str, Any]:
 
 def _relevance(text: str, question: str, competency: str, taxonomy: Taxonomy,
                embedder: Embedder | None) -> dict[str, Any]:
-    matcher, _ = _matchers(taxonomy)
+    matcher, _ = keyword_matchers(taxonomy)
     hits = sorted({term.lower() for cid, _, _, term in matcher.find(text, 0, len(text)) if cid == competency})
     result: dict[str, Any] = {"keyword_hits": hits, "method": "keywords"}
     if embedder is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from coach.decode import _matchers, semantic_index
+from coach.decode import keyword_matchers, semantic_index
 from coach.taxonomy import Taxonomy, load_taxonomy
 from models.embeddings import Embedder
 from models.errors import InputError
@@ -73,7 +73,7 @@ def suggest_links(story: Story, embedder: Embedder, taxonomy: Taxonomy | None = 
     """Competencies a story evidences: meaning (embedding similarity) plus a nudge per keyword."""
     taxonomy = taxonomy or load_taxonomy()
     sims = semantic_index(taxonomy, embedder).cluster_similarities([story.text])[0]
-    matcher, _ = _matchers(taxonomy)
+    matcher, _ = keyword_matchers(taxonomy)
     keyword_hits: dict[str, int] = {}
     for cluster_id, *_ in matcher.find(story.text, 0, len(story.text)):
         keyword_hits[cluster_id] = keyword_hits.get(cluster_id, 0) + 1
