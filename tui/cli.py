@@ -602,6 +602,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from coach.export import write_export
+    from models.datadir import data_dir
+
+    _, db = _context()
+    directory = Path(args.dir) if args.dir else data_dir() / "exports"
+    json_path, md_path = write_export(db, directory)
+    print(f"wrote {json_path}\nwrote {md_path}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from coach.export import forget
+    from models.datadir import data_dir
+
+    directory = data_dir()
+    what = "everything you made (JDs, matrix, stories, interviews, scores, benchmark results)"
+    if not args.models:
+        what += "; model files stay"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CoachError("forget needs confirmation: run it in a terminal, or pass --yes")
+        reply = input(f"Delete {what} from {directory}? Type 'forget' to confirm: ")
+        if reply.strip() != "forget":
+            print("nothing deleted")
+            return EXIT_OK
+    removed = forget(directory, keep_models=not args.models)
+    print(f"deleted {len(removed)} item(s) from {directory}" if removed else "nothing to delete")
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -712,6 +745,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "fingerprint (alone: without running)")
     p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("export", help="write everything you made to JSON and Markdown")
+    p.add_argument("--dir", help="where to write (default: <data dir>/exports)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("forget", help="delete everything you made, after confirmation")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument("--models", action="store_true", help="delete the model files too")
+    p.set_defaults(func=cmd_forget)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")
