@@ -766,6 +766,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if os.environ.get("COACH_DEBUG"):
+        # Debug logging is the only way any text (yours or the model's, llama.cpp's log) reaches a log.
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
