@@ -24,6 +24,7 @@ from models.llama_runtime import import_llama_cpp
 from models.store import sha256_file
 
 CORPUS = Path(__file__).parent / "corpus" / "interviews-v1.txt"
+CACHE_FORMAT = 2  # bump when what a cached chunk holds changes
 
 
 def corpus_text(path: Path = CORPUS) -> str:
@@ -97,7 +98,8 @@ class ReferenceCache:
     """The reference's scored log-probabilities, one float16 .npy per chunk, keyed by model and corpus."""
 
     def __init__(self, cache_dir: Path, ref_path: Path, text: str, n_ctx: int) -> None:
-        key = hashlib.sha256(f"{sha256_file(ref_path)}|{hashlib.sha256(text.encode()).hexdigest()}|{n_ctx}".encode())
+        corpus = hashlib.sha256(text.encode()).hexdigest()
+        key = hashlib.sha256(f"{CACHE_FORMAT}|{sha256_file(ref_path)}|{corpus}|{n_ctx}".encode())
         self.dir = cache_dir / key.hexdigest()[:20]
         self.meta_path = self.dir / "meta.json"
 
@@ -107,9 +109,11 @@ class ReferenceCache:
     def load_meta(self) -> dict:
         return json.loads(self.meta_path.read_text())
 
-    def chunk(self, index: int) -> np.ndarray:
+    def chunk(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The chunk's log-probabilities, and, exact, its top tokens and the actual next tokens' log-probabilities
+        (kept apart from the rounded table: rounding could swap near-ties and nudge perplexity)."""
         data = np.load(self.dir / f"chunk-{index:04d}.npz")
-        return decode_log_probs(data["q"], data["lo"], data["scale"])
+        return decode_log_probs(data["q"], data["lo"], data["scale"]), data["top"], data["target"]
 
 
 LOG_PROB_RANGE = 40.0  # nats kept below each row's maximum; e^-40 is beyond any measurable effect
@@ -139,7 +143,10 @@ def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache,
     cache.dir.mkdir(parents=True, exist_ok=True)
     first = ref.n_ctx // 2
     for index, chunk in enumerate(all_chunks):
-        np.savez(cache.dir / f"chunk-{index:04d}.npz", **encode_log_probs(ref.chunk_log_probs(chunk, first)))
+        log_probs = ref.chunk_log_probs(chunk, first)
+        targets = np.array(chunk[first + 1 :])
+        np.savez(cache.dir / f"chunk-{index:04d}.npz", top=log_probs.argmax(axis=1).astype(np.int32),
+                 target=log_probs[np.arange(len(targets)), targets], **encode_log_probs(log_probs))
         if progress:
             progress(index + 1, len(all_chunks))
     meta = {"tokens": tokens, "chunks": len(all_chunks), "n_ctx": ref.n_ctx, "first": first,
@@ -168,16 +175,16 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
         klds, same, dps, nll_ref, nll_cand, per_chunk = [], [], [], [], [], []
         first = meta["first"]
         for index, chunk in enumerate(chunks(meta["tokens"], n_ctx, cand.bos)):
-            ref_lp = cache.chunk(index)
+            ref_lp, ref_top, ref_target = cache.chunk(index)
             cand_lp = cand.chunk_log_probs(chunk, first)
             targets = np.array(chunk[first + 1 :])
             p_ref = np.exp(ref_lp)
             kld = (p_ref * (ref_lp - cand_lp)).sum(axis=1)
             rows = np.arange(len(targets))
             klds.append(np.maximum(kld, 0.0))
-            same.append(ref_lp.argmax(axis=1) == cand_lp.argmax(axis=1))
+            same.append(ref_top == cand_lp.argmax(axis=1))
             dps.append(np.exp(cand_lp[rows, targets]) - p_ref[rows, targets])
-            nll_ref.append(-ref_lp[rows, targets])
+            nll_ref.append(-ref_target)
             nll_cand.append(-cand_lp[rows, targets])
             per_chunk.append(float(kld.mean()))
             if progress:

@@ -7,6 +7,7 @@ itself is imported only when it is started, to keep subcommands quick.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -635,6 +636,119 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quantize_reference(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from quantize.reference import dequantize_gguf
+
+    with _progress(f"dequantizing to {args.type}", enabled=True) as progress:
+        out = dequantize_gguf(Path(args.source), Path(args.output), out_type=args.type,
+                              progress=lambda d, t: progress(d, t))
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    return EXIT_OK
+
+
+def cmd_quantize_make(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from quantize.quantize import quantize_all
+
+    types = tuple(t.strip().upper() for t in args.types.split(",") if t.strip())
+    recipes = quantize_all(Path(args.source), Path(args.out_dir), types,
+                           progress=lambda d, t, q: print(f"[{d}/{t}] {q}", file=sys.stderr, flush=True))
+    for recipe in recipes:
+        print(f"{recipe.type:7} {recipe.size:>14,} bytes  sha256 {recipe.output_sha256}  {recipe.output} "
+              f"({recipe.seconds:.1f}s; recipe beside it)")
+    return EXIT_OK
+
+
+def cmd_quantize_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from models.datadir import data_dir
+    from quantize.compare import compare, corpus_text
+    from quantize.gates import guess_type, judge
+    from quantize.report import write_report
+
+    reference, candidate = Path(args.reference), Path(args.candidate)
+    for path in (reference, candidate):
+        if not path.is_file():
+            raise CoachError(f"no such model file: {path}")
+    text = read_text_file(args.corpus) if args.corpus else corpus_text()
+    qtype = args.type or guess_type(candidate)
+    report = compare(reference, candidate, text=text, n_ctx=args.n_ctx, cache_dir=data_dir() / "kld-cache",
+                     progress=lambda stage, d, t: print(f"{stage}: chunk {d}/{t}", file=sys.stderr, flush=True))
+    verdict = judge(report, qtype) if qtype else None
+    extra: list[str] = []
+    result = {"tokens": report.to_dict(), "gate": None if verdict is None else dataclasses.asdict(verdict)}
+    if args.tasks:
+        from models.llama_runtime import LlamaCppModel
+        from quantize.parity import parity
+
+        store, _ = _context()
+        embedder, _ = _embedder_or_none(store)
+        ref_model = LlamaCppModel(model_path=reference, model_id="reference", instruct=False, n_ctx=4096)
+        cand_model = LlamaCppModel(model_path=candidate, model_id="candidate", instruct=False, n_ctx=4096)
+        try:
+            task = parity(ref_model, cand_model, embedder=embedder)
+        finally:
+            ref_model.close()
+            cand_model.close()
+        result["tasks"] = task.to_dict()
+        extra = ["## Task-level parity (greedy)", "",
+                 f"- {task.outputs} outputs (JD read, tailoring, feedback): exact match {task.exact_match:.0%}, "
+                 f"mean embedding similarity {_fmt(task.mean_similarity)}",
+                 f"- deterministic decode and rubric identical: {'yes' if task.deterministic_identical else 'NO'}", ""]
+    if args.report:
+        path = write_report(report, verdict, Path(args.report), extra=extra)
+        print(f"report: {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{candidate.name} vs {reference.name}: {report.tokens} tokens, mean KLD {report.mean_kld:.6f}, median "
+              f"{report.median_kld:.6f}, p99 {report.p99_kld:.6f}, max {report.max_kld:.4f}; same top token "
+              f"{report.same_top1:.2%}; RMS Δp {report.rms_dp:.3%}; PPL {report.ppl_candidate:.4f} / "
+              f"{report.ppl_reference:.4f} = {report.ppl_ratio:.4f}")
+        if "tasks" in result:
+            print(extra[2].removeprefix("- ") + "; " + extra[3].removeprefix("- "))
+        if verdict is not None:
+            print(f"gate {verdict.qtype}: {'PASS' if verdict.passed else 'FAIL'} — " + "; ".join(verdict.checks))
+        else:
+            print("no gate: pass --type to judge against quantize/gates.toml")
+    if verdict is not None and not verdict.passed:
+        return EXIT_ERROR
+    if "tasks" in result and not result["tasks"]["deterministic_identical"]:
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def cmd_quantize_embedder(args: argparse.Namespace) -> int:
+    from coach.taxonomy import load_taxonomy
+    from models.loader import load_embedder
+    from quantize.embedder import compare_embedders, load_fp_minilm
+
+    store, _ = _context()
+    manifest = store.registry.default("embedding")
+    store.materialize(manifest)
+    int8 = load_embedder(store, manifest)
+    fp = load_fp_minilm(store.tokenizer_path(manifest))
+    texts = [example for cluster in load_taxonomy().clusters for example in cluster.examples]
+    report = compare_embedders(int8, fp, texts)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(f"all-MiniLM-L6-v2 full precision (numpy) vs int8 ONNX over {report.texts} taxonomy bullets: mean cosine "
+              f"{report.mean_cosine:.4f} (min {report.min_cosine:.4f}); nearest competency agrees for "
+              f"{report.nearest_competency_agreement:.1%}")
+        for line in report.disagreements:
+            print(f"  differs: {line}")
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from tui.app import build_app
 
@@ -754,6 +868,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask")
     p.add_argument("--models", action="store_true", help="delete the model files too")
     p.set_defaults(func=cmd_forget)
+
+    quant = sub.add_parser("quantize", help="make quantized models and check them against a full-precision reference")
+    quant.set_defaults(func=lambda a: (quant.print_help(), EXIT_OK)[1])
+    qsub = quant.add_subparsers(metavar="ACTION")
+    p = qsub.add_parser("reference", help="dequantize a GGUF to an F16/F32 reference (offline)")
+    p.add_argument("source")
+    p.add_argument("output")
+    p.add_argument("--type", default="F16", choices=["F16", "F32"])
+    p.set_defaults(func=cmd_quantize_reference)
+    p = qsub.add_parser("make", help="quantize a full-precision GGUF with llama.cpp's quantizer")
+    p.add_argument("source")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--types", default="Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0")
+    p.set_defaults(func=cmd_quantize_make)
+    p = qsub.add_parser("check", help="KLD, top-1, RMS Δp, PPL of CAND against REF; exits 1 on a gate failure")
+    p.add_argument("reference", metavar="REF")
+    p.add_argument("candidate", metavar="CAND")
+    p.add_argument("--type", help="the candidate's quantization type, for its gate (guessed from the name)")
+    p.add_argument("--corpus", help="another corpus (default: the project's, quantize/corpus/interviews-v1.txt)")
+    p.add_argument("--n-ctx", type=int, default=512)
+    p.add_argument("--report", metavar="FILE.md", help="write a Markdown report with plots")
+    p.add_argument("--tasks", action="store_true", help="also task-level parity of the coach's model steps")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quantize_check)
+    p = qsub.add_parser("embedder", help="MiniLM full precision against the int8 file coach uses")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quantize_embedder)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
     p.add_argument("prompt", help="the prompt text, or - for stdin")

