@@ -1,0 +1,1 @@
+"""The `coach` subcommands, one module per family; tui/cli.py wires them into the parser."""
