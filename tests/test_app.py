@@ -96,6 +96,16 @@ async def decode_worked_example(app, pilot):
     await ready(app, pilot)
 
 
+async def start_interview_on_the_worked_example(app, pilot):
+    """Decode the seed's JD, open the Interview screen and start: the first question is asked."""
+    await ready(app, pilot)
+    await decode_worked_example(app, pilot)
+    await pilot.press("f6")
+    await pilot.pause()
+    await pilot.press("ctrl+r")
+    await ready(app, pilot)
+
+
 async def test_decode_shows_clusters_and_streams_the_models_read(tiny):
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -177,12 +187,7 @@ async def test_stories_save_and_retarget(tiny):
 async def test_interview_round_with_rubric_and_feedback(tiny):
     app = make_app(tiny, reply="How would you set the launch threshold for our evaluation infrastructure?")
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        await decode_worked_example(app, pilot)
-        await pilot.press("f6")
-        await pilot.pause()
-        await pilot.press("ctrl+r")
-        await ready(app, pilot)
+        await start_interview_on_the_worked_example(app, pilot)
         assert "question 1 of 5" in text_of(app, "#where")
         assert text_of(app, "#question") == "How would you set the launch threshold for our evaluation infrastructure?"
         app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
@@ -235,12 +240,7 @@ async def test_a_real_interview_round_in_the_app(real_store):
                      model_factory=lambda s, m, p: load_text_model(s, m, n_ctx=2048, progress=p))
     app = build_app(ctx=ctx)
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        await decode_worked_example(app, pilot)
-        await pilot.press("f6")
-        await pilot.pause()
-        await pilot.press("ctrl+r")
-        await ready(app, pilot)
+        await start_interview_on_the_worked_example(app, pilot)
         assert text_of(app, "#question").strip().endswith("?")
         app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
         await pilot.press("ctrl+s")

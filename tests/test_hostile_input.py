@@ -72,17 +72,12 @@ def test_control_characters_and_nul_are_handled():
 
 
 async def test_markup_in_an_answer_cannot_change_the_screen(tiny):
-    from test_app import decode_worked_example, make_app, ready
+    from test_app import make_app, ready, start_interview_on_the_worked_example
     from textual.widgets import Static, TextArea
 
     app = make_app(tiny, reply="How would you set the launch threshold?")
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        await decode_worked_example(app, pilot)
-        await pilot.press("f6")
-        await pilot.pause()
-        await pilot.press("ctrl+r")
-        await ready(app, pilot)
+        await start_interview_on_the_worked_example(app, pilot)
         app.screen.query_one("#answer", TextArea).load_text(
             "At my last company I built evals, and faithfulness went from [bold]71%[/bold] to 88%.")
         await pilot.press("ctrl+s")

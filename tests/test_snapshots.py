@@ -1,6 +1,6 @@
 """Snapshot tests of the main screens (pytest-textual-snapshot); update with --snapshot-update."""
 
-from test_app import make_app, ready
+from test_app import make_app, ready, start_interview_on_the_worked_example
 from test_decode import WORKED_EXAMPLE
 from test_rubric import ANSWERS
 from textual.widgets import DataTable, TextArea
@@ -24,11 +24,7 @@ def test_decode_screen(snap_compare, tiny):
 
 def test_interview_screen(snap_compare, tiny):
     async def run_before(pilot) -> None:
-        await _decode(pilot)
-        await pilot.press("f6")
-        await pilot.pause()
-        await pilot.press("ctrl+r")
-        await ready(pilot.app, pilot)
+        await start_interview_on_the_worked_example(pilot.app, pilot)
         pilot.app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
         await pilot.press("ctrl+s")
         await ready(pilot.app, pilot)
