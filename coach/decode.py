@@ -8,6 +8,7 @@ lexical and still complete.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
@@ -169,7 +170,7 @@ class SemanticIndex:
     """Each cluster's anchors (its description and example bullets) as unit vectors."""
 
     def __init__(self, taxonomy: Taxonomy, embedder: Embedder) -> None:
-        self.embedder = embedder
+        self._embedder = weakref.ref(embedder)  # not owned: the cache below must not keep it alive
         texts, owners = [], []
         for index, cluster in enumerate(taxonomy.clusters):
             for anchor in (cluster.description, *cluster.examples):
@@ -181,21 +182,26 @@ class SemanticIndex:
 
     def cluster_similarities(self, texts: list[str]) -> np.ndarray:
         """(len(texts), n_clusters): similarity to each cluster's nearest anchor."""
-        sims = self.embedder.embed(texts) @ self.anchors.T
+        embedder = self._embedder()
+        if embedder is None:
+            raise RuntimeError("the embedder behind this index is gone")
+        sims = embedder.embed(texts) @ self.anchors.T
         out = np.full((len(texts), self.n_clusters), -1.0, dtype=np.float32)
         for cluster in range(self.n_clusters):
             out[:, cluster] = sims[:, self.owners == cluster].max(axis=1)
         return out
 
 
-_INDEXES: dict[tuple[int, int], SemanticIndex] = {}
+# Held weakly: an index lives as long as its embedder and taxonomy do, and never outlives them
+# (keyed by id(), a new embedder at a freed address would have been handed a closed one's index).
+_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def semantic_index(taxonomy: Taxonomy, embedder: Embedder) -> SemanticIndex:
-    key = (id(taxonomy), id(embedder))
-    if key not in _INDEXES:
-        _INDEXES[key] = SemanticIndex(taxonomy, embedder)
-    return _INDEXES[key]
+    per_taxonomy = _INDEXES.setdefault(embedder, weakref.WeakKeyDictionary())
+    if taxonomy not in per_taxonomy:
+        per_taxonomy[taxonomy] = SemanticIndex(taxonomy, embedder)
+    return per_taxonomy[taxonomy]
 
 
 # -- verbs -----------------------------------------------------------------------------------
