@@ -111,7 +111,6 @@ def store(bench_home: Path):  # noqa: ARG001 - resolves the data directory first
 def embedder(store):
     from models.loader import load_embedder
 
-    store.materialize(store.registry.default("embedding"))
     model = load_embedder(store)
     yield model
     model.close()

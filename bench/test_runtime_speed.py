@@ -81,7 +81,7 @@ def test_time_to_first_token(benchmark, model, manifest, profile):
     check(profile, manifest.id, "ttft_s", figures["ttft_s"])
 
 
-def test_inter_token_latency(benchmark, model, manifest, profile):
+def test_inter_token_latency(benchmark, store, model, manifest, profile):
     runs = []
 
     def generate() -> None:
@@ -93,17 +93,11 @@ def test_inter_token_latency(benchmark, model, manifest, profile):
     tps = float(np.median([run.tokens_per_s for run in runs]))
     figures = {"p50_ms": percentile_ms(gaps, 50), "p95_ms": percentile_ms(gaps, 95), "p99_ms": percentile_ms(gaps, 99),
                "tokens_per_s": tps, "tokens": len(gaps) + len(runs)}
-    per_token = bytes_per_token(model_path_of(manifest))
+    per_token = bytes_per_token(store.path(manifest))
     figures.update(ceiling(memory_read_bandwidth(threads=model.n_threads), per_token, tps))
     benchmark.extra_info.update({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
     report("inter_token_latency", manifest.id, figures, sha256=manifest.sha256, threads=model.n_threads)
     check(profile, manifest.id, "p95_inter_token_ms", figures["p95_ms"])
-
-
-def model_path_of(manifest):
-    from models.datadir import models_dir
-
-    return models_dir() / manifest.file
 
 
 def test_peak_rss(manifest, profile, bench_home):

@@ -195,6 +195,17 @@ def unscored_answers(db: sqlite_utils.Database, interview_id: int) -> list[dict]
                          "where a.interview_id = ? and s.answer_id is null", [interview_id]))
 
 
+def rescore_unscored(db: sqlite_utils.Database, interview_id: int, embedder: Embedder | None) -> int:
+    """Score what a killed run stored but never scored (rubric only: no one is waiting for feedback)."""
+    stale = unscored_answers(db, interview_id)
+    by_idx = {t.idx: t for t in turns(db, interview_id)} if stale else {}
+    for row in stale:
+        for _ in score_and_coach(db, answer_id=row["id"], turn=by_idx[row["idx"]], answer=row["text"],
+                                 embedder=embedder, model=None):
+            pass
+    return len(stale)
+
+
 def score_and_coach(db: sqlite_utils.Database, *, answer_id: int, turn: Turn, answer: str,
                     embedder: Embedder | None, model: TextModel | None,
                     cancel: threading.Event | None = None) -> Iterator[RubricResult | FeedbackEvent]:

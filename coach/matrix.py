@@ -31,6 +31,10 @@ class MatrixRow:
     this_week: bool = False
 
 
+def confidences(db: sqlite_utils.Database, jd_id: int) -> dict[str, int | None]:
+    return {r["cluster_id"]: r["confidence"] for r in db.query("select * from matrix_rows where jd_id = ?", [jd_id])}
+
+
 def gap_priority(weight: float, confidence: int | None) -> float:
     return weight * (5 - (confidence if confidence is not None else UNRATED_AS))
 

@@ -52,7 +52,9 @@ def load_text_model(
 
 
 def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEmbedder:
+    """The sentence embedder, assembled from its installed package first if needed (23 MB, idempotent)."""
     manifest = manifest or store.registry.default("embedding")
+    store.materialize(manifest)
     model_path = store.verified_path(manifest)
     tokenizer_path = store.verified_tokenizer_path(manifest)
     return OnnxEmbedder(

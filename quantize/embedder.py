@@ -163,13 +163,3 @@ def fp_and_int8_embedders(store, work_dir: Path) -> dict:
         "ort_int8": OnnxEmbedder(model_path=ort_int8, tokenizer_path=tokenizer),
         "shipped_int8": load_embedder(store, manifest),
     }
-
-
-def load_fp_minilm(tokenizer_path: Path) -> NumpyMiniLM:
-    from models.errors import ModelPackagesMissingError
-
-    path = locate_part(FP_WEIGHTS)
-    if path is None:
-        raise ModelPackagesMissingError("the full-precision MiniLM package is not installed",
-                                        hint="run `bash scripts/install.sh`")
-    return NumpyMiniLM(read_safetensors(path), tokenizer_path)

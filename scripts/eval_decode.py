@@ -40,7 +40,6 @@ def main() -> int:
         from models.store import ModelStore
 
         store = ModelStore(models_dir=models_dir())
-        store.materialize(store.registry.default("embedding"))
         embedder = load_embedder(store)
     files = sorted(Path(args.directory).glob("*.txt"))
     flavor_ok = level_ok = 0

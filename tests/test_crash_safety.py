@@ -22,10 +22,7 @@ from coach import interview as iv
 from coach.storage import open_db
 db = open_db()
 interview_id, answer = int(sys.argv[1]), sys.argv[2]
-for stale in iv.unscored_answers(db, interview_id):  # what the last run stored but never scored
-    turn = next(t for t in iv.turns(db, interview_id) if t.idx == stale["idx"])
-    for _ in iv.score_and_coach(db, answer_id=stale["id"], turn=turn, answer=stale["text"], embedder=None, model=None):
-        pass
+iv.rescore_unscored(db, interview_id, None)  # what the last run stored but never scored
 while (turn := iv.next_turn(db, interview_id)) is not None:
     answer_id = iv.submit_answer(db, interview_id, turn.idx, answer + f" (answer {turn.idx})")
     print(f"stored {turn.idx}", flush=True)

@@ -31,8 +31,7 @@ def test_the_whole_flow_runs_with_the_network_refused(monkeypatch, isolated_home
     store = ModelStore(models_dir=models_dir())
     default = store.registry.default("llm")
     store.materialize(default)  # the default model, from its installed packages
-    store.materialize(store.registry.default("embedding"))
-    embedder = load_embedder(store)
+    embedder = load_embedder(store)  # materialises the embedder from its package too
     result = decode(WORKED_EXAMPLE, embedder=embedder)
     assert result.clusters[0].id == "evaluation"
 

@@ -78,7 +78,6 @@ def embedder_or_none(store: Any) -> tuple[Any, str | None]:
     from models.loader import load_embedder
 
     try:
-        store.materialize(store.registry.default("embedding"))
         return load_embedder(store), None
     except CoachError as exc:
         return None, f"Lexical decode only: the embedding model is unavailable ({exc})."

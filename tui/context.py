@@ -35,7 +35,6 @@ def load_real_embedder(store: ModelStore) -> Embedder | None:
     from models.loader import load_embedder
 
     try:
-        store.materialize(store.registry.default("embedding"))
         return load_embedder(store)
     except CoachError:
         return None  # the decode is then lexical, and says so

@@ -64,6 +64,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
     from coach.decode import decode
     from coach.feedback import FeedbackDone, FeedbackText
     from coach.jds import get_jd, save_decode, save_jd
+    from coach.matrix import confidences
     from coach.modelchoice import active_model
     from coach.rubric import RubricResult
     from models.loader import load_text_model
@@ -86,9 +87,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
         jd = save_jd(db, text, args.title)
         result = decode(text, embedder=embedder)
         save_decode(db, jd.id, result)
-        confidences = {r["cluster_id"]: r["confidence"]
-                       for r in db.query("select * from matrix_rows where jd_id = ?", [jd.id])}
-        plan = iv.plan_session(result, n=args.questions, confidences=confidences, embedder=embedder)
+        plan = iv.plan_session(result, n=args.questions, confidences=confidences(db, jd.id), embedder=embedder)
         interview_id = iv.start_interview(db, jd_id=jd.id, decode=result, plan=plan)
     print(f"Interview {interview_id} for “{jd.title}” at {result.level.value}: resume any time with "
           f"`coach interview --resume {interview_id}`.")
@@ -96,11 +95,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
     scripted = _read_answers(args.answers) if args.answers else None
     bank = {q.id: q for q in iv.load_bank()}
     try:
-        for stale in iv.unscored_answers(db, interview_id):  # stored before a crash, never scored
-            turn = next(t for t in iv.turns(db, interview_id) if t.idx == stale["idx"])
-            for _ in iv.score_and_coach(db, answer_id=stale["id"], turn=turn, answer=stale["text"],
-                                        embedder=embedder, model=None):
-                pass
+        iv.rescore_unscored(db, interview_id, embedder)
         while (turn := iv.next_turn(db, interview_id)) is not None:
             total = len(iv.turns(db, interview_id))
             print(f"\n[{turn.idx + 1}/{total}] {result_name(turn.cluster_id)}")

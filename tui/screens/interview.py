@@ -15,6 +15,7 @@ from coach import interview as iv
 from coach.decode import decode
 from coach.feedback import FeedbackText
 from coach.jds import get_jd, list_jds
+from coach.matrix import confidences
 from coach.questions import load_bank
 from coach.rubric import STAR, RubricResult
 from coach.taxonomy import load_taxonomy
@@ -127,9 +128,7 @@ class InterviewScreen(CoachScreen):
             jd = get_jd(ctx.db, jd_id)
             embedder = ctx.get_embedder()
             decoded = decode(jd.text, embedder=embedder)
-            confidences = {r["cluster_id"]: r["confidence"]
-                           for r in ctx.db.query("select * from matrix_rows where jd_id = ?", [jd_id])}
-            plan = iv.plan_session(decoded, n=count, confidences=confidences, embedder=embedder)
+            plan = iv.plan_session(decoded, n=count, confidences=confidences(ctx.db, jd_id), embedder=embedder)
             interview_id = iv.start_interview(ctx.db, jd_id=jd_id, decode=decoded, plan=plan)
         except CoachError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
@@ -147,11 +146,7 @@ class InterviewScreen(CoachScreen):
         ctx = self.app.ctx
         if jd_id is not None:
             self.decoded = decode(get_jd(ctx.db, jd_id).text, embedder=ctx.get_embedder())
-        for stale in iv.unscored_answers(ctx.db, self.interview_id):  # stored before a crash, never scored
-            turn = next(t for t in iv.turns(ctx.db, self.interview_id) if t.idx == stale["idx"])
-            for _ in iv.score_and_coach(ctx.db, answer_id=stale["id"], turn=turn, answer=stale["text"],
-                                        embedder=ctx.get_embedder(), model=None):
-                pass
+        iv.rescore_unscored(ctx.db, self.interview_id, ctx.get_embedder())
         self.ask_next()
 
     def ask_next(self) -> None:
