@@ -141,3 +141,19 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
             f"{bench.name:44} p50 {info['p50'] * 1000:9.1f}   p95 {info['p95'] * 1000:9.1f}   "
             f"p99 {info['p99'] * 1000:9.1f}   n={info['n']}"
         )
+
+
+@pytest.fixture(scope="module")
+def manifest(store, model_id):
+    manifest = store.registry.get(model_id)
+    store.materialize(manifest)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def model(store, manifest):
+    from models.loader import load_text_model
+
+    loaded = load_text_model(store, manifest)
+    yield loaded
+    loaded.close()

@@ -3,67 +3,22 @@ profiles, and where results go (the database and a JSON file)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
-import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.build_flags import cpu_flags, cpu_model
+from coach.services import benchruns
+from models.build_flags import cpu_flags, cpu_model  # noqa: F401 - cpu_model is used by profiles
+from models.fingerprint import fingerprint  # noqa: F401 - the harness's public name for it
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
-INSTRUCTION_SETS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
-                    "amx_tile", "neon", "asimd")
 DEFAULT_HEADROOM = 1.5
-
-
-# -- fingerprint ----------------------------------------------------------------------------------
-def llama_build() -> dict[str, str]:
-    """The llama.cpp build: the CMake options the install used, and what the library reports."""
-    venv = Path(sys.prefix)
-    cmake = (venv / ".coach-llama-cmake-args").read_text().strip() if (venv / ".coach-llama-cmake-args").exists() else ""
-    try:
-        import llama_cpp
-
-        system = llama_cpp.llama_print_system_info().decode(errors="replace").strip()
-    except Exception:  # noqa: BLE001 - a fingerprint must not fail the run
-        system = "unavailable"
-    return {"cmake_args": cmake or "unknown (not installed by scripts/install.sh)", "system_info": system}
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("llama-cpp-python", "onnxruntime", "numpy", "textual", "coach"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
-
-
-def fingerprint(*, model_sha256: str | None, threads: int | None) -> dict[str, Any]:
-    flags = cpu_flags()
-    machine = {
-        "cpu_model": cpu_model(),
-        "cores": os.cpu_count(),
-        "threads_used": threads,
-        "instruction_sets": [s for s in INSTRUCTION_SETS if s in flags],
-        "machine": platform.machine(),
-        "os": platform.system(),
-        "llama_build": llama_build(),
-        "model_sha256": model_sha256,
-        "packages": package_versions(),
-    }
-    machine["id"] = hashlib.sha256(json.dumps(machine, sort_keys=True).encode()).hexdigest()[:16]
-    return machine
 
 
 # -- the physical ceiling --------------------------------------------------------------------------
@@ -178,11 +133,8 @@ def save_results(results: list[dict[str, Any]]) -> Path | None:
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"  # never two runs in one file
     path = results_dir() / f"run-{stamp}.json"
     path.write_text(json.dumps({"created_at": time.time(), "results": results}, indent=2), encoding="utf-8")
-    with db.conn:
-        for result in results:
-            db["bench_runs"].insert({"kind": result["name"], "model_id": result.get("model_id") or "",
-                                     "fingerprint": json.dumps(result["fingerprint"]),
-                                     "figures": json.dumps(result["figures"]), "created_at": time.time()})
+    benchruns.record(db, [{"kind": r["name"], "model_id": r.get("model_id"), "fingerprint": r["fingerprint"],
+                           "figures": r["figures"]} for r in results])
     return path
 
 
@@ -193,18 +145,17 @@ COMPARED = ("p50_ms", "p95_ms", "p99_ms", "ttft_s", "tokens_per_s", "prompt_toke
 def compare_last(db: Any) -> list[str]:
     """Each benchmark's latest result against the previous one on the same fingerprint."""
     lines = []
-    latest: dict[tuple[str, str], list[dict]] = {}
-    for row in db.query("select * from bench_runs order by created_at desc, id desc"):
-        fp = json.loads(row["fingerprint"] or "{}").get("id", "")
-        latest.setdefault((row["kind"], fp), []).append(row)
+    latest: dict[tuple[str, str], list[benchruns.BenchRun]] = {}
+    for run in benchruns.history(db):
+        latest.setdefault((run.kind, run.fingerprint.get("id", "")), []).append(run)
     for (kind, fp), rows in sorted(latest.items()):
         if not fp:
             continue
-        now = json.loads(rows[0]["figures"])
+        now = rows[0].figures
         if len(rows) < 2:
             lines.append(f"{kind}: first run on fingerprint {fp}")
             continue
-        before = json.loads(rows[1]["figures"])
+        before = rows[1].figures
         changes = []
         for key in COMPARED:
             if key in now and key in before and isinstance(now[key], int | float) and before[key]:

@@ -14,10 +14,8 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
-import pytest
 
 from bench.conftest import ROOT, check, record, report
 from bench.harness import bytes_per_token, ceiling, memory_read_bandwidth
@@ -26,22 +24,6 @@ from models.measure import INTERVIEW_PROMPT, measure_stream, percentile_ms
 N_TOKENS = 256
 QUESTION_A = "\n\nAsk one question about debugging a production regression."
 QUESTION_B = "\n\nAsk one question about partnering with legal on quality thresholds."
-
-
-@pytest.fixture(scope="module")
-def manifest(store, model_id):
-    manifest = store.registry.get(model_id)
-    store.materialize(manifest)
-    return manifest
-
-
-@pytest.fixture(scope="module")
-def model(store, manifest):
-    from models.loader import load_text_model
-
-    loaded = load_text_model(store, manifest)
-    yield loaded
-    loaded.close()
 
 
 def test_load_time(benchmark, store, manifest, profile):
@@ -127,59 +109,3 @@ def test_grammar_overhead(benchmark, model, manifest):
                "grammar_tokens": constrained.generated_tokens}
     benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
     report("grammar_overhead", manifest.id, figures, sha256=manifest.sha256, threads=model.n_threads)
-
-
-def test_app_streaming_overhead(benchmark, model, manifest):
-    """Tokens/s through the app's streaming path (worker, batcher, widget) against the runtime alone."""
-    import asyncio
-
-    from tui.context import Batcher
-    from tui.widgets import StreamView
-
-    in_app: dict[str, float] = {}
-
-    async def run_in_app() -> None:
-        from textual.app import App
-
-        class StreamApp(App[None]):
-            def compose(self):
-                yield StreamView(id="out")
-
-        app = StreamApp()
-        async with app.run_test(size=(100, 30)) as pilot:
-            view = app.query_one(StreamView)
-
-            def worker() -> None:
-                batcher = Batcher(lambda piece: app.call_from_thread(view.append, piece))
-                completion = model.stream(INTERVIEW_PROMPT, max_tokens=N_TOKENS, ignore_eos=True)
-                start = None
-                for token in completion:
-                    start = start or time.perf_counter()
-                    batcher.add(token.text)
-                batcher.flush()
-                in_app["tps"] = (completion.stats.generated_tokens - 1) / (time.perf_counter() - start)
-                in_app["flushes"] = batcher.flushes
-
-            await asyncio.get_running_loop().run_in_executor(None, worker)
-            await pilot.pause()
-            in_app["chars"] = len(view.text)
-
-    # Alternate the two, three times each: on 2 cores the noise between runs is as big as the effect.
-    alone_tps, app_tps = [], []
-
-    def both() -> None:
-        alone_tps.append(measure_stream(model, INTERVIEW_PROMPT, max_tokens=N_TOKENS, ignore_eos=True).tokens_per_s)
-        asyncio.run(run_in_app())
-        app_tps.append(in_app["tps"])
-
-    benchmark.pedantic(both, rounds=3, iterations=1)
-    runtime, app = float(np.median(alone_tps)), float(np.median(app_tps))
-    ratio = runtime / app
-    figures = {"overhead_ratio": ratio, "runtime_tokens_per_s": runtime, "app_tokens_per_s": app,
-               "ui_updates": in_app["flushes"]}
-    benchmark.extra_info.update({k: round(v, 3) for k, v in figures.items()})
-    report("app_streaming_overhead", manifest.id, figures, sha256=manifest.sha256, threads=model.n_threads)
-    assert in_app["chars"] > 0
-    if manifest.tier != "default":
-        return  # only the coach model runs in the app; the rest are recorded, not gated
-    assert ratio < 1.05, f"the app streams at {app:.1f} tokens/s against {runtime:.1f} alone"

@@ -8,18 +8,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from coach import records
 
 # The tables that hold what the user made, in the order a person would read them.
 USER_TABLES = ("jds", "decodes", "matrix_rows", "stories", "story_links", "interviews", "interview_questions",
-               "answers", "scores", "bench_runs", "settings", "events")
+               "answers", "scores", "answers_duplicates", "bench_runs", "settings", "events")
 
 
-def export_data(db: sqlite_utils.Database) -> dict[str, Any]:
+def export_data(db: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "tables": {}}
     for table in USER_TABLES:
-        if table in db.table_names():
-            data["tables"][table] = list(db[table].rows)
+        rows = records.table_rows(db, table)
+        if rows is not None:
+            data["tables"][table] = rows
     return data
 
 
@@ -52,7 +53,7 @@ def export_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_export(db: sqlite_utils.Database, directory: Path) -> tuple[Path, Path]:
+def write_export(db: Any, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     data = export_data(db)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -1,4 +1,10 @@
-"""Job descriptions and their decodes, as the user keeps them."""
+"""Job descriptions and their decodes, as the user keeps them.
+
+The saved decode is the source of truth for everything built on a JD (the matrix, the
+interview plan, the brief): it is loaded, not recomputed, so the clusters a matrix row is
+keyed by cannot drift when the embedder or the taxonomy changes. Re-decoding is an explicit
+action (`coach.services.decoding.redecode`) that says what changed.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,9 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
-import sqlite_utils
-
+from coach import records
 from coach.decode import Decode, validate_jd
 from models.errors import InputError
 
@@ -21,41 +27,50 @@ class SavedJD:
     created_at: float
 
 
+def _saved(row: dict[str, Any]) -> SavedJD:
+    return SavedJD(int(row["id"]), row["title"], row["text"], row["created_at"])
+
+
 def default_title(text: str) -> str:
     first = next((line.strip(" #*-•\t") for line in text.splitlines() if line.strip(" #*-•\t")), "Untitled")
     return first[:70] + ("…" if len(first) > 70 else "")
 
 
-def save_jd(db: sqlite_utils.Database, text: str, title: str | None = None) -> SavedJD:
+def save_jd(db: Any, text: str, title: str | None = None) -> SavedJD:
     """Store a JD (the same text twice is one JD) and return it."""
     validate_jd(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    existing = list(db.query("select * from jds where sha256 = ?", [digest]))
+    existing = records.jd_by_sha(db, digest)
     if existing:
-        row = existing[0]
-        if title and title != row["title"]:
-            db["jds"].update(row["id"], {"title": title})
-            row["title"] = title
-        return SavedJD(row["id"], row["title"], row["text"], row["created_at"])
-    row = {"title": title or default_title(text), "text": text, "sha256": digest, "created_at": time.time()}
-    jd_id = db["jds"].insert(row).last_pk
-    return SavedJD(int(jd_id), row["title"], text, row["created_at"])
+        if title and title != existing["title"]:
+            records.set_jd_title(db, existing["id"], title)
+            existing["title"] = title
+        return _saved(existing)
+    title = title or default_title(text)
+    now = time.time()
+    jd_id = records.insert_jd(db, title=title, text=text, sha256=digest, created_at=now)
+    return SavedJD(jd_id, title, text, now)
 
 
-def get_jd(db: sqlite_utils.Database, jd_id: int) -> SavedJD:
-    try:
-        row = db["jds"].get(jd_id)
-    except sqlite_utils.db.NotFoundError:
-        raise InputError(f"no saved job description with id {jd_id}") from None
-    return SavedJD(row["id"], row["title"], row["text"], row["created_at"])
+def get_jd(db: Any, jd_id: int) -> SavedJD:
+    row = records.jd_row(db, jd_id)
+    if row is None:
+        raise InputError(f"no saved job description with id {jd_id}", hint="`coach jds` lists them")
+    return _saved(row)
 
 
-def list_jds(db: sqlite_utils.Database) -> list[SavedJD]:
-    return [SavedJD(r["id"], r["title"], r["text"], r["created_at"])
-            for r in db.query("select * from jds order by created_at desc, id desc")]
+def list_jds(db: Any) -> list[SavedJD]:
+    return [_saved(r) for r in records.jd_rows(db)]
 
 
-def save_decode(db: sqlite_utils.Database, jd_id: int, decode: Decode) -> int:
-    row = {"jd_id": jd_id, "taxonomy_version": decode.taxonomy_version,
-           "json": json.dumps(decode.to_dict()), "created_at": time.time()}
-    return int(db["decodes"].insert(row).last_pk)
+def save_decode(db: Any, jd_id: int, decode: Decode) -> int:
+    return records.insert_decode(db, jd_id=jd_id, taxonomy_version=decode.taxonomy_version,
+                                 decode_json=json.dumps(decode.to_dict(include_units=True)))
+
+
+def saved_decode(db: Any, jd_id: int) -> Decode | None:
+    """The latest decode saved for this JD, as it was made; None if it was never decoded."""
+    row = records.latest_decode(db, jd_id)
+    if row is None:
+        return None
+    return Decode.from_dict(json.loads(row["json"]), get_jd(db, jd_id).text)

@@ -7,11 +7,10 @@ are this week's priorities.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import Any
 
-import sqlite_utils
-
+from coach import records
 from coach.decode import Decode
 from models.errors import InputError
 
@@ -31,22 +30,20 @@ class MatrixRow:
     this_week: bool = False
 
 
-def confidences(db: sqlite_utils.Database, jd_id: int) -> dict[str, int | None]:
-    return {r["cluster_id"]: r["confidence"] for r in db.query("select * from matrix_rows where jd_id = ?", [jd_id])}
+def confidences(db: Any, jd_id: int) -> dict[str, int | None]:
+    return {cid: r["confidence"] for cid, r in records.matrix_rows(db, jd_id).items()}
 
 
 def gap_priority(weight: float, confidence: int | None) -> float:
     return weight * (5 - (confidence if confidence is not None else UNRATED_AS))
 
 
-def build_matrix(db: sqlite_utils.Database, jd_id: int, decode: Decode) -> list[MatrixRow]:
-    saved = {r["cluster_id"]: r for r in db.query("select * from matrix_rows where jd_id = ?", [jd_id])}
+def build_matrix(db: Any, jd_id: int, decode: Decode) -> list[MatrixRow]:
+    saved = records.matrix_rows(db, jd_id)
     rows = []
     for cluster in decode.clusters:
         row = saved.get(cluster.id, {})
-        stories = [r["title"] for r in db.query(
-            "select s.title from story_links l join stories s on s.id = l.story_id "
-            "where l.cluster_id = ? and l.removed = 0 order by l.score desc", [cluster.id])]
+        stories = records.story_titles_for(db, cluster.id)
         confidence = row.get("confidence")
         rows.append(MatrixRow(cluster.id, cluster.name, cluster.weight, row.get("evidence") or "", stories, confidence,
                               gap_priority(cluster.weight, confidence)))
@@ -62,17 +59,20 @@ def rank_gaps(rows: list[MatrixRow]) -> list[MatrixRow]:
     return rows
 
 
-def set_row(db: sqlite_utils.Database, jd_id: int, cluster_id: str, *, evidence: str | None = None,
+def set_row(db: Any, jd_id: int, cluster_id: str, *, evidence: str | None = None,
             confidence: int | None = None) -> None:
     if confidence is not None and not 1 <= int(confidence) <= 5:
         raise InputError(f"confidence is 1 to 5, not {confidence}")
-    current = next(iter(db.query("select * from matrix_rows where jd_id = ? and cluster_id = ?", [jd_id, cluster_id])), {})
-    db["matrix_rows"].upsert({
-        "jd_id": jd_id, "cluster_id": cluster_id,
-        "evidence": evidence if evidence is not None else current.get("evidence", ""),
-        "confidence": int(confidence) if confidence is not None else current.get("confidence"),
-        "updated_at": time.time(),
-    }, pk=("jd_id", "cluster_id"))
+    current = records.matrix_rows(db, jd_id).get(cluster_id, {})
+    records.upsert_matrix_row(
+        db, jd_id=jd_id, cluster_id=cluster_id,
+        evidence=evidence if evidence is not None else current.get("evidence", ""),
+        confidence=int(confidence) if confidence is not None else current.get("confidence"))
+
+
+def evidence_text(row: MatrixRow) -> str:
+    """What the user has for a competency: their own note, then their linked stories."""
+    return "; ".join(filter(None, [row.evidence, *(f"story: {s}" for s in row.stories)]))
 
 
 def _cell(text: str) -> str:
@@ -83,7 +83,7 @@ def matrix_markdown(rows: list[MatrixRow], title: str) -> str:
     lines = [f"# Competency matrix: {_cell(title)}", "",
              "| Competency | JD weight | My evidence | Confidence (1–5) | Gap priority |", "|---|---|---|---|---|"]
     for row in rows:
-        evidence = "; ".join(filter(None, [_cell(row.evidence), *(f"story: {_cell(s)}" for s in row.stories)])) or "—"
+        evidence = _cell(evidence_text(row)) or "—"
         flag = " **← this week**" if row.this_week else ""
         confidence = str(row.confidence) if row.confidence is not None else "unrated"
         lines.append(f"| {_cell(row.name)} | {row.weight:g} | {evidence} | {confidence} | {row.priority:g}{flag} |")

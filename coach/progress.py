@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import Any
 
-import sqlite_utils
-
+from coach import records
 from coach.taxonomy import load_taxonomy
 
 # Days until a competency comes back, by the last overall score (1-5).
@@ -51,24 +51,28 @@ class Drill:
     reason: str
 
 
-def history(db: sqlite_utils.Database) -> list[CompetencyHistory]:
+def history(db: Any) -> list[CompetencyHistory]:
     taxonomy = load_taxonomy()
+    known = {c.id for c in taxonomy.clusters}
     by_cluster: dict[str, list[tuple[float, int]]] = {}
-    for row in db.query("select cluster_id, overall, scored_at from scores order by scored_at"):
+    for row in records.score_history(db):
+        if row["cluster_id"] not in known:
+            continue  # a cluster a newer taxonomy removed: its old scores stay stored, not shown
         by_cluster.setdefault(row["cluster_id"], []).append((row["scored_at"], row["overall"]))
     return [CompetencyHistory(cid, taxonomy.cluster(cid).name, scores) for cid, scores in by_cluster.items()]
 
 
-def _latest_weights(db: sqlite_utils.Database) -> dict[str, float]:
+def _latest_weights(db: Any) -> dict[str, float]:
     import json
 
-    row = next(iter(db.query("select json from decodes order by created_at desc limit 1")), None)
+    row = records.latest_decode_of_any(db)
     if row is None:
         return {}
-    return {c["id"]: float(c["weight"]) for c in json.loads(row["json"])["clusters"]}
+    known = {c.id for c in load_taxonomy().clusters}
+    return {c["id"]: float(c["weight"]) for c in json.loads(row["json"])["clusters"] if c["id"] in known}
 
 
-def next_drills(db: sqlite_utils.Database, *, now: float | None = None, limit: int = 3) -> list[Drill]:
+def next_drills(db: Any, *, now: float | None = None, limit: int = 3) -> list[Drill]:
     """What to practise next: due competencies, weakest x heaviest first."""
     now = now or time.time()
     weights = _latest_weights(db)
@@ -98,19 +102,14 @@ def _today(now: float) -> float:
     return day.timestamp()
 
 
-def checklist(db: sqlite_utils.Database, *, now: float | None = None) -> list[tuple[str, bool, str]]:
+def checklist(db: Any, *, now: float | None = None) -> list[tuple[str, bool, str]]:
     """Seed 000's end-of-day checklist, ticked from what the user actually did today."""
     now = now or time.time()
     start = _today(now)
 
-    def count(sql: str) -> int:
-        return next(iter(db.query(sql, [start])))["n"]
-
-    decoded = count("select count(*) as n from decodes where created_at >= ? and json_array_length(json, '$.clusters') >= 5")
-    rated = count("select count(*) as n from matrix_rows where updated_at >= ? and confidence is not null")
-    retargeted = count("select count(*) as n from events where kind = 'retarget' and at >= ?")
-    answered = count("select count(*) as n from events where kind = 'answer' and at >= ?")
-    weak = count("select count(*) as n from scores where scored_at >= ? and overall <= 3")
+    done = records.activity_since(db, start)
+    decoded, rated, retargeted = done["decoded"], done["rated"], done["retargeted"]
+    answered, weak = done["answered"], done["weak"]
     return [
         (CHECKLIST[0], decoded > 0, f"{decoded} decoded today"),
         (CHECKLIST[1], rated > 0, f"{rated} competencies rated today"),

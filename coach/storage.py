@@ -7,11 +7,14 @@ edit or reorder one that has shipped; add a new one at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -104,8 +107,23 @@ def m006_bench_runs(db: sqlite_utils.Database) -> None:
     )
 
 
-def log_event(db: sqlite_utils.Database, kind: str, detail: str = "") -> None:
-    db["events"].insert({"kind": kind, "detail": detail, "at": time.time()})
+@migration
+def m007_one_answer_per_question(db: sqlite_utils.Database) -> None:
+    # Two answers for one question (a double submit) are resolved to the first one stored; the others, and
+    # their scores, move to an audit table rather than vanish.
+    db["answers_duplicates"].create(
+        {"id": int, "interview_id": int, "idx": int, "text": str, "submitted_at": float, "score_json": str,
+         "moved_at": float}, pk="id")
+    duplicates = list(db.query(
+        "select a.* from answers a where exists (select 1 from answers b where b.interview_id = a.interview_id "
+        "and b.idx = a.idx and b.id < a.id)"))
+    for row in duplicates:
+        score = next(iter(db.query("select * from scores where answer_id = ?", [row["id"]])), None)
+        db["answers_duplicates"].insert({**row, "score_json": json.dumps(score) if score else None,
+                                         "moved_at": time.time()})
+        db.execute("delete from scores where answer_id = ?", [row["id"]])
+        db.execute("delete from answers where id = ?", [row["id"]])
+    db["answers"].create_index(["interview_id", "idx"], unique=True)
 
 
 def db_path() -> Path:
@@ -127,17 +145,70 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return applied
 
 
-def open_db(path: Path | None = None) -> sqlite_utils.Database:
+BUSY_TIMEOUT_S = 10  # a writer waits this long for another thread's transaction before it reports an error
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    # check_same_thread=False only so that close() may close a finished worker's connection; each
+    # connection is otherwise used by the one thread that opened it.
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
+
+
+class CoachDB:
+    """The database as every thread sees it: one SQLite connection per thread, WAL, busy timeouts.
+
+    The app's UI thread and its workers each get their own connection, so that one thread's
+    ``with db.conn:`` transaction is never another's; SQLite (WAL) serialises the writers and lets
+    readers read while one writes. Everything else (``db.query``, ``db["table"]``) is
+    sqlite-utils' own, on the calling thread's connection.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: dict[int, tuple[threading.Thread, sqlite_utils.Database]] = {}
+
+    @property
+    def current(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = _connect(self.path)
+            self._local.db = db
+            with self._lock:
+                # A finished worker's connection is closed here rather than left to the garbage collector.
+                for ident, (thread, old) in list(self._connections.items()):
+                    if not thread.is_alive():
+                        old.conn.close()
+                        del self._connections[ident]
+                self._connections[threading.get_ident()] = (threading.current_thread(), db)
+        return db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)
+
+    def __getitem__(self, table: str) -> Any:
+        return self.current[table]
+
+    def close(self) -> None:
+        with self._lock:
+            for _, db in self._connections.values():
+                db.conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def open_db(path: Path | None = None) -> CoachDB:
     """Open (creating and migrating as needed) the database, owner-only, in WAL mode."""
     path = path or db_path()
     old_umask = os.umask(0o077)  # the -wal and -shm files are created owner-only too
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        db = sqlite_utils.Database(conn)
-        migrate(db)
+        db = CoachDB(path)
+        migrate(db.current)
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"cannot open the database {path}: {exc}", hint="move the file aside to start afresh") from None
     except OSError as exc:

@@ -6,9 +6,9 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-import sqlite_utils
-
+from coach import records
 from coach.decode import keyword_matchers, semantic_index
 from coach.taxonomy import Taxonomy, load_taxonomy
 from models.embeddings import Embedder
@@ -41,7 +41,11 @@ class Link:
     score: float
 
 
-def save_story(db: sqlite_utils.Database, story: Story) -> Story:
+def _story(row: dict[str, Any]) -> Story:
+    return Story(row["title"], row["situation"], row["task"], row["action"], row["result"], row["id"])
+
+
+def save_story(db: Any, story: Story) -> Story:
     if not story.title.strip():
         raise InputError("a story needs a title")
     if not any(f.strip() for f in (story.situation, story.task, story.action, story.result)):
@@ -50,23 +54,21 @@ def save_story(db: sqlite_utils.Database, story: Story) -> Story:
     row = {"title": story.title.strip(), "situation": story.situation, "task": story.task, "action": story.action,
            "result": story.result, "updated_at": now}
     if story.id is None:
-        story.id = int(db["stories"].insert({**row, "created_at": now}).last_pk)
+        story.id = records.insert_story(db, {**row, "created_at": now})
     else:
-        db["stories"].update(story.id, row)
+        records.update_story(db, story.id, row)
     return story
 
 
-def get_story(db: sqlite_utils.Database, story_id: int) -> Story:
-    try:
-        r = db["stories"].get(story_id)
-    except sqlite_utils.db.NotFoundError:
-        raise InputError(f"no story with id {story_id}") from None
-    return Story(r["title"], r["situation"], r["task"], r["action"], r["result"], r["id"])
+def get_story(db: Any, story_id: int) -> Story:
+    row = records.story_row(db, story_id)
+    if row is None:
+        raise InputError(f"no story with id {story_id}", hint="`coach stories list` shows them")
+    return _story(row)
 
 
-def list_stories(db: sqlite_utils.Database) -> list[Story]:
-    return [Story(r["title"], r["situation"], r["task"], r["action"], r["result"], r["id"])
-            for r in db.query("select * from stories order by id")]
+def list_stories(db: Any) -> list[Story]:
+    return [_story(r) for r in records.story_rows(db)]
 
 
 def suggest_links(story: Story, embedder: Embedder, taxonomy: Taxonomy | None = None) -> list[Link]:
@@ -85,34 +87,25 @@ def suggest_links(story: Story, embedder: Embedder, taxonomy: Taxonomy | None = 
     return [Link(cid, "auto", round(score, 3)) for score, cid in scored[:MAX_AUTO_LINKS] if score >= LINK_THRESHOLD]
 
 
-def auto_link(db: sqlite_utils.Database, story: Story, embedder: Embedder, taxonomy: Taxonomy | None = None) -> list[Link]:
+def auto_link(db: Any, story: Story, embedder: Embedder, taxonomy: Taxonomy | None = None) -> list[Link]:
     """Replace a story's automatic links; the user's own additions and removals stay."""
     assert story.id is not None
-    kept = {r["cluster_id"] for r in db.query(
-        "select cluster_id from story_links where story_id = ? and (source = 'manual' or removed = 1)", [story.id])}
-    db.execute("delete from story_links where story_id = ? and source = 'auto' and removed = 0", [story.id])
-    for link in suggest_links(story, embedder, taxonomy):
-        if link.cluster_id not in kept:
-            db["story_links"].insert({"story_id": story.id, "cluster_id": link.cluster_id, "source": "auto",
-                                      "score": link.score, "removed": 0, "updated_at": time.time()})
-    db.conn.commit()
+    records.replace_auto_links(db, story.id, [(link.cluster_id, link.score)
+                                              for link in suggest_links(story, embedder, taxonomy)])
     return links(db, story.id)
 
 
-def add_link(db: sqlite_utils.Database, story_id: int, cluster_id: str) -> None:
+def add_link(db: Any, story_id: int, cluster_id: str) -> None:
     load_taxonomy().cluster(cluster_id)  # KeyError for an unknown id is a bug in the caller
-    db["story_links"].upsert({"story_id": story_id, "cluster_id": cluster_id, "source": "manual", "score": 1.0,
-                              "removed": 0, "updated_at": time.time()}, pk=("story_id", "cluster_id"))
+    records.set_manual_link(db, story_id, cluster_id, removed=False)
 
 
-def remove_link(db: sqlite_utils.Database, story_id: int, cluster_id: str) -> None:
-    db["story_links"].upsert({"story_id": story_id, "cluster_id": cluster_id, "source": "manual", "score": 0.0,
-                              "removed": 1, "updated_at": time.time()}, pk=("story_id", "cluster_id"))
+def remove_link(db: Any, story_id: int, cluster_id: str) -> None:
+    records.set_manual_link(db, story_id, cluster_id, removed=True)
 
 
-def links(db: sqlite_utils.Database, story_id: int) -> list[Link]:
-    return [Link(r["cluster_id"], r["source"], r["score"]) for r in db.query(
-        "select * from story_links where story_id = ? and removed = 0 order by score desc", [story_id])]
+def links(db: Any, story_id: int) -> list[Link]:
+    return [Link(r["cluster_id"], r["source"], r["score"]) for r in records.active_links(db, story_id)]
 
 
 # -- retargeting (seed 000, "Targeting Your Answers", Drill 3) ---------------------------------
@@ -178,12 +171,10 @@ def retarget_messages(story: Story, flavor: str) -> list[ChatMessage]:
     ]
 
 
-def retarget(story: Story, model: TextModel | None, db: sqlite_utils.Database | None = None) -> Iterator[tuple[str, str]]:
+def retarget(story: Story, model: TextModel | None, db: Any = None) -> Iterator[tuple[str, str]]:
     """(flavor, text piece) as the openings stream; with no model, the templates, whole."""
     if db is not None:
-        from coach.storage import log_event
-
-        log_event(db, "retarget", story.title)
+        records.insert_event(db, "retarget", story.title)
     if model is None:
         yield from template_openings(story).items()
         return

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from models.embeddings import OnnxEmbedder
 from models.errors import ModelLoadError
 from models.llama_runtime import LlamaCppModel
 from models.registry import Manifest
-from models.store import ModelStore, Progress, human_bytes
+from models.store import MISSING, ModelStore, Progress, human_bytes
 
 
 def available_memory() -> int | None:
@@ -63,3 +64,18 @@ def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEm
         dimensions=manifest.dimensions or 384,
         max_length=manifest.context_length,
     )
+
+
+StageProgress = Callable[[str, int, int], None]
+
+
+def prepare_text_model(store: ModelStore, manifest: Manifest, *, on_progress: StageProgress | None = None,
+                       n_ctx: int = 4096) -> LlamaCppModel:
+    """What the app and every CLI command do to get a model: materialise it from its installed
+    packages if it is not in the data directory yet, then verify its sha256 and load it."""
+    def stage(name: str) -> Progress | None:
+        return None if on_progress is None else (lambda done, total: on_progress(name, done, total))
+
+    if store.status(manifest) == MISSING and manifest.pypi_parts:
+        store.materialize(manifest, stage("Materialising the model from its installed packages"))
+    return load_text_model(store, manifest, n_ctx=n_ctx, progress=stage("Verifying sha256"))

@@ -206,3 +206,28 @@ def test_interview_is_scriptable_pauses_and_resumes(capsys, tmp_path):
     assert code == 0 and "[3/3]" in out and "Interview complete" in out
     code, out, _ = run(capsys, "progress")
     assert code == 0 and "[x] Drafted one answer for each interview Q above" in out
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-32"])
+def test_a_jd_saved_as_utf16_or_with_a_bom_decodes(capsys, tmp_path, encoding):
+    jd = tmp_path / "jd.txt"
+    jd.write_bytes(WORKED.encode(encoding))
+    code, out, _ = run(capsys, "decode", str(jd), "--json", "--lexical")
+    assert code == 0 and json.loads(out)["clusters"][0]["id"] == "evaluation"
+
+
+def test_gaps_shows_evidence_with_markup_characters_as_written(capsys, tmp_path):
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    run(capsys, "decode", str(jd), "--save", "--lexical")
+    code, out, err = run(capsys, "gaps", "1", "--evidence", "evaluation=[/] and [bold]RAGAS[/bold]")
+    assert code == 0, err
+    assert "[/]" in out and "[bold]" in out  # shown, not parsed (parsing "[/]" raised MarkupError)
+
+
+def test_interview_list_shows_interviews(capsys, tmp_path):
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    run(capsys, "interview", "--jd", str(jd), "--answers", str(jd), "--no-model", "--questions", "2")
+    code, out, _ = run(capsys, "interview", "--list")
+    assert code == 0 and "1/2 answered" in out

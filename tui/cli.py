@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from coach.textfiles import read_text_file  # noqa: F401 - the commands' file reader
 from models.errors import CoachError
 
 EXIT_OK, EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -51,27 +52,16 @@ def open_context() -> tuple[Any, Any]:
 
 # -- models ---------------------------------------------------------------------------------
 
-def read_text_file(path: str) -> str:
-    """A JD or answer file as text, or a one-line reason why not."""
-    from models.errors import InputError
+def load_model(store: Any, db: Any, manifest: Any = None) -> Any:
+    """The active (or given) text model, materialised from its packages on first use, with progress."""
+    from coach.modelchoice import active_model
+    from models.loader import prepare_text_model
 
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a text file") from None
-    except PermissionError:
-        raise InputError(f"cannot read {path}: permission denied") from None
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{path} looks like a binary file; save the job description as plain text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            hint="save it as UTF-8 and try again",
-        ) from None
+    manifest = manifest or active_model(db, store.registry)
+    with progress_bar(f"preparing {manifest.file}") as progress:
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress(done, total)
+        return prepare_text_model(store, manifest, on_progress=on_progress)
 
 def embedder_or_none(store: Any) -> tuple[Any, str | None]:
     """The embedder for the semantic side; without it the decode is lexical, and says so."""
@@ -146,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="machine-readable decode")
     out.add_argument("--md", action="store_true", help="Markdown to paste into notes")
-    p.add_argument("--title", help="a title for the JD (kept apart from the text the decoder reads)")
+    p.add_argument("--title", help="the posting's title: names the saved JD and informs the flavor and level calls")
     p.add_argument("--save", action="store_true", help="keep the JD and its decode in your data")
     p.add_argument("--read", action="store_true", help="then stream the model's read (likely focus, unstated expectations)")
     p.add_argument("--lexical", action="store_true", help="keywords only: do not load the embedding model")
@@ -184,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--competency", required=True, metavar="ID", help="a cluster id, e.g. evaluation")
     p.add_argument("--question", required=True)
     p.add_argument("--answer-file", required=True, metavar="FILE", help="the answer as a text file, or - for stdin")
+    p.add_argument("--kind", choices=("behavioural", "system_design", "technical"),
+                   help="the question's kind (default: the bank's, or classified from the question)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-model", action="store_true", help="the rubric only, no model feedback")
     p.set_defaults(func=cmd_score)
@@ -194,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=int, default=5, help="how many questions (default 5)")
     p.add_argument("--answers", metavar="FILE", help="scripted answers, separated by lines holding only ---")
     p.add_argument("--resume", type=int, metavar="ID", help="go on with a paused interview")
+    p.add_argument("--list", action="store_true", help="list your interviews and exit")
     p.add_argument("--no-model", action="store_true", help="bank questions and rubric feedback only")
     p.set_defaults(func=cmd_interview)
 
@@ -234,18 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--types", default="Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0")
     p.set_defaults(func=cmd_quantize_make)
-    p = qsub.add_parser("check", help="KLD, top-1, RMS Δp, PPL of CAND against REF; exits 1 on a gate failure")
-    p.add_argument("reference", metavar="REF")
-    p.add_argument("candidate", metavar="CAND")
-    p.add_argument("--type", help="the candidate's quantization type, for its gate (guessed from the name)")
-    p.add_argument("--corpus", help="another corpus (default: the project's, quantize/corpus/interviews-v1.txt)")
-    p.add_argument("--n-ctx", type=int, default=512)
-    p.add_argument("--report", metavar="FILE.md", help="write a Markdown report with plots")
-    p.add_argument("--tasks", action="store_true", help="also task-level parity of the coach's model steps")
-    p.add_argument("--json", action="store_true")
+    from quantize.cli import add_check_arguments, add_embedder_arguments
+
+    p = qsub.add_parser("check", help="the release gate of CAND against REF: 0 pass, 1 fail, 3 not enough data")
+    add_check_arguments(p)
     p.set_defaults(func=cmd_quantize_check)
     p = qsub.add_parser("embedder", help="MiniLM full precision against the int8 file coach uses")
-    p.add_argument("--json", action="store_true")
+    add_embedder_arguments(p)
     p.set_defaults(func=cmd_quantize_embedder)
 
     p = sub.add_parser("generate", help="stream one reply from the active (or --model) model")
@@ -278,6 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `coach ... | head`: the reader left; say nothing more
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:  # a bug: still one line for the user, the traceback on request
         if os.environ.get("COACH_DEBUG"):
             raise

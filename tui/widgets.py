@@ -29,6 +29,11 @@ class StreamView(Static):
         self.update(Text(text))
 
 
+def jd_options(jds: list) -> list[tuple[Text, int]]:
+    """Select options for saved JDs: their titles are user text, so never markup."""
+    return [(Text(f"#{jd.id} {jd.title}"[:70]), jd.id) for jd in jds]
+
+
 def bar(weight: float, top: float, width: int = 12) -> str:
     filled = 0 if top <= 0 else round(width * weight / top)
     return "█" * filled + "░" * (width - filled)

@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from models.errors import CoachError
-from tui.cli import EXIT_OK, embedder_or_none, open_context, read_text_file
+from tui.cli import EXIT_OK, embedder_or_none, load_model, open_context, read_text_file
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -17,15 +16,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     answer = read_text_file(args.answer_file) if args.answer_file != "" else ""
     store, db = open_context()
     embedder, note = embedder_or_none(store)
-    rubric = score_answer(answer, question=args.question, competency=args.competency, embedder=embedder)
+    rubric = score_answer(answer, question=args.question, competency=args.competency, embedder=embedder,
+                          kind=args.kind)
     result = rubric.to_dict()
     if note:
         result["notes"] = [note]
     if not args.no_model:
-        from coach.modelchoice import active_model
-        from models.loader import load_text_model
-
-        model = load_text_model(store, active_model(db, store.registry))
+        model = load_model(store, db)
         try:
             result["feedback"] = collect_feedback(model, question=args.question, answer=answer, rubric=rubric)
         finally:
@@ -33,7 +30,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"Overall {rubric.overall}/5 ({rubric.points:g} points) for {rubric.competency_name}")
+    print(f"Overall {rubric.overall}/5 for {rubric.competency_name} ({rubric.kind.replace('_', ' ')} rubric, "
+          f"kind {rubric.kind_source})")
     for line in rubric.rationale:
         print(f"  - {line}")
     for slot, item in result.get("feedback", {}).items():
@@ -60,62 +58,55 @@ def _ask_terminal(prompt_number: str) -> str | None:
         lines.append(line)
 
 def cmd_interview(args: argparse.Namespace) -> int:
-    from coach import interview as iv
-    from coach.decode import decode
     from coach.feedback import FeedbackDone, FeedbackText
-    from coach.jds import get_jd, save_decode, save_jd
-    from coach.matrix import confidences
-    from coach.modelchoice import active_model
     from coach.rubric import RubricResult
-    from models.loader import load_text_model
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+    from models.errors import InputError
 
     store, db = open_context()
+    if args.list:
+        return _list_interviews(db)
     embedder, note = embedder_or_none(store)
     if note:
         print(note, file=sys.stderr)
     if args.resume:
-        interview_id = args.resume
-        row = next(iter(db.query("select * from interviews where id = ?", [interview_id])), None)
-        if row is None:
-            raise CoachError(f"no interview with id {interview_id}", hint="`coach interview --list` shows them")
-        jd = get_jd(db, row["jd_id"])
-        result = decode(jd.text, embedder=embedder)
+        session, rescored = flow.resume(db, args.resume, embedder=embedder)
+        if rescored:
+            print(f"{rescored} stored answer(s) scored on resume.")
     else:
         if not args.jd:
-            raise CoachError("give a job description with --jd FILE, or --resume ID")
-        text = read_text_file(args.jd)
-        jd = save_jd(db, text, args.title)
-        result = decode(text, embedder=embedder)
-        save_decode(db, jd.id, result)
-        plan = iv.plan_session(result, n=args.questions, confidences=confidences(db, jd.id), embedder=embedder)
-        interview_id = iv.start_interview(db, jd_id=jd.id, decode=result, plan=plan)
-    print(f"Interview {interview_id} for “{jd.title}” at {result.level.value}: resume any time with "
-          f"`coach interview --resume {interview_id}`.")
-    model = None if args.no_model else load_text_model(store, active_model(db, store.registry))
+            raise InputError("give a job description with --jd FILE, or --resume ID")
+        decoded = decode_and_save(db, read_text_file(args.jd), embedder=embedder, title=args.title)
+        if decoded.jd is None:
+            raise InputError("this text has no recognisable competency to interview on", hint="`coach decode` says why")
+        session = flow.start(db, decoded.jd.id, n=args.questions, embedder=embedder)
+    jd, result = session.decoded.jd, session.decoded.decode
+    print(f"Interview {session.interview_id} for “{jd.title}” at {result.level.value}: resume any time with "
+          f"`coach interview --resume {session.interview_id}`.")
+    model = None if args.no_model else load_model(store, db)
     scripted = _read_answers(args.answers) if args.answers else None
-    bank = {q.id: q for q in iv.load_bank()}
     try:
-        iv.rescore_unscored(db, interview_id, embedder)
-        while (turn := iv.next_turn(db, interview_id)) is not None:
-            total = len(iv.turns(db, interview_id))
-            print(f"\n[{turn.idx + 1}/{total}] {result_name(turn.cluster_id)}")
-            question = bank.get(turn.question_id)
-            if model is not None and question is not None and turn.text == question.text:
-                pieces = []
-                print("Q: ", end="", flush=True)
-                for token in model.stream(iv.tailor_messages(question, result), max_tokens=90, stop=["\n"]):
-                    pieces.append(token.text)
-                    print(token.text, end="", flush=True)
-                tailored = "".join(pieces).strip()
-                print()
-                if iv.accept_tailored(tailored, question, embedder):
-                    iv.set_asked(db, interview_id, turn.idx, tailored, True)
-                    turn.text = tailored
-                else:
-                    print(f"   (kept to the bank's question) Q: {question.text}")
-                    iv.set_asked(db, interview_id, turn.idx, question.text, False)
-            else:
-                print(f"Q: {turn.text}")
+        while True:
+            turn = None
+            for event in flow.ask_next(db, session, model=model, embedder=embedder):
+                if isinstance(event, flow.InterviewDone):
+                    print("\nInterview complete. `coach progress` shows where you stand and what to drill next.")
+                    return EXIT_OK
+                if isinstance(event, flow.QuestionStarted):
+                    print(f"\n[{event.number}/{event.total}] {event.competency}")
+                    print("Q: ", end="", flush=True)
+                elif isinstance(event, flow.QuestionText):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, flow.QuestionReady):
+                    turn = event.turn
+                    if event.replaced:
+                        print("\n   (kept to the bank's question) Q: " + turn.text)
+                    elif not event.tailored:
+                        print(turn.text)
+                    else:
+                        print()
+            assert turn is not None
             if scripted is not None:
                 if not scripted:
                     print("No more scripted answers; the interview is paused.")
@@ -123,30 +114,37 @@ def cmd_interview(args: argparse.Namespace) -> int:
                 answer = scripted.pop(0)
                 print(f"A: {answer[:300]}{'…' if len(answer) > 300 else ''}")
             else:
-                answer = _ask_terminal(f"{turn.idx + 1}/{total}")
+                answer = _ask_terminal(f"{turn.idx + 1}")
                 if answer is None:
-                    print("\nPaused. Resume with `coach interview --resume " f"{interview_id}`.")
+                    print(f"\nPaused. Resume with `coach interview --resume {session.interview_id}`.")
                     return EXIT_OK
-            answer_id = iv.submit_answer(db, interview_id, turn.idx, answer)
-            for event in iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder,
-                                            model=model):
+            answer_id = flow.submit(db, session, turn, answer)
+            for event in flow.score(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model):
                 if isinstance(event, RubricResult):
                     print(f"\nScore {event.overall}/5 — " + " ".join(event.rationale[:-1]))
                 elif isinstance(event, FeedbackText):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, FeedbackDone):
                     print(f"  [{event.slot.title}]")
-        iv.finish_if_done(db, interview_id)
-        print("\nInterview complete. `coach progress` shows where you stand and what to drill next.")
     finally:
         if model is not None:
             model.close()
+
+
+def _list_interviews(db: object) -> int:
+    import datetime
+
+    from coach.interview import list_interviews
+
+    rows = list_interviews(db)
+    if not rows:
+        print("no interviews yet: `coach interview --jd FILE` starts one")
+    for row in rows:
+        when = datetime.datetime.fromtimestamp(row["created_at"]).strftime("%Y-%m-%d")
+        print(f"{row['id']:>4}  {when}  {row['status']:6}  {row['answered']}/{row['n_questions']} answered  "
+              f"{row['jd_title'] or '(no JD)'}")
     return EXIT_OK
 
-def result_name(cluster_id: str) -> str:
-    from coach.taxonomy import load_taxonomy
-
-    return load_taxonomy().cluster(cluster_id).name
 
 def cmd_progress(args: argparse.Namespace) -> int:
     import datetime

@@ -7,25 +7,22 @@ import json
 import sys
 from typing import Any
 
-from tui.cli import EXIT_OK, embedder_or_none, open_context, read_text_file
+from tui.cli import EXIT_OK, embedder_or_none, load_model, open_context, read_text_file
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
-    from coach.decode import decode
     from coach.render import decode_markdown
+    from coach.services.decoding import decode_and_save
 
     text = read_text_file(args.file)
     store, db = open_context()
     embedder, note = (None, None) if args.lexical else embedder_or_none(store)
-    result = decode(text, embedder=embedder)
+    decoded = decode_and_save(db, text, embedder=embedder, title=args.title, save=args.save)
+    result = decoded.decode
     if note:
         result.notes.append(note)
-    if args.save:
-        from coach.jds import save_decode, save_jd
-
-        saved = save_jd(db, text, args.title)
-        save_decode(db, saved.id, result)
-        print(f"saved as job description {saved.id}", file=sys.stderr)
+    if decoded.jd is not None:
+        print(f"saved as job description {decoded.jd.id}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif args.md:
@@ -41,7 +38,7 @@ def _print_decode_table(result: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from coach.render import FLAVOR_NAMES
+    from coach.render import flavor_line, level_line
 
     console = Console()
     for note in result.notes:
@@ -59,18 +56,14 @@ def _print_decode_table(result: Any) -> None:
         table.add_row(str(rank), cluster.name, f"{cluster.weight:g}", Text(quotes))
     console.print(table)
     console.print(Text.assemble(("Verbs: ", "bold"), ", ".join(v.verb for v in result.verbs) or "none"))
-    console.print(Text.assemble(("Level: ", "bold"), f"{result.level.value} — {result.level.reason}"))
-    scores = ", ".join(f"{FLAVOR_NAMES[f]} {s:.0%}" for f, s in
-                       sorted(result.flavor.scores.items(), key=lambda kv: -kv[1]))
-    console.print(Text.assemble(("Flavor: ", "bold"), f"{FLAVOR_NAMES.get(result.flavor.value, '?')} ({scores})"))
+    console.print(Text.assemble(("Level: ", "bold"), f"{level_line(result.level)} — {result.level.reason}"))
+    console.print(Text.assemble(("Flavor: ", "bold"), flavor_line(result.flavor)))
 
 def _stream_read(store: Any, db: Any, result: Any) -> None:
-    from coach.modelchoice import active_model
     from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
-    from models.loader import load_text_model
 
     print("\nThe coach's read (model):", flush=True)
-    model = load_text_model(store, active_model(db, store.registry))
+    model = load_model(store, db)
     try:
         for event in stream_read(model, result):
             if isinstance(event, ReadNotice):
@@ -112,35 +105,36 @@ def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
     return pairs
 
 def cmd_gaps(args: argparse.Namespace) -> int:
-    from coach.decode import decode
-    from coach.jds import get_jd
-    from coach.matrix import build_matrix, matrix_markdown, set_row
+    from coach.matrix import build_matrix, evidence_text, matrix_markdown, set_row
+    from coach.services.decoding import load_decode
     from models.errors import InputError
 
     store, db = open_context()
-    jd = get_jd(db, args.jd_id)
+    embedder, _ = embedder_or_none(store)
+    loaded = load_decode(db, args.jd_id, embedder=embedder)
+    jd = loaded.jd
     for cluster, value in _pairs(args.rate or [], "--rate"):
         if not value.isdigit():
             raise InputError(f"--rate {cluster}= takes a confidence from 1 to 5, not {value!r}")
         set_row(db, jd.id, cluster, confidence=int(value))
     for cluster, value in _pairs(args.evidence or [], "--evidence"):
         set_row(db, jd.id, cluster, evidence=value)
-    embedder, _ = embedder_or_none(store)
-    rows = build_matrix(db, jd.id, decode(jd.text, embedder=embedder))
+    rows = build_matrix(db, jd.id, loaded.decode)
     if args.md:
         print(matrix_markdown(rows, jd.title), end="")
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"Competency matrix: {jd.title}", title_justify="left")
+    table = Table(title=Text(f"Competency matrix: {jd.title}"), title_justify="left")
     for column in ("cluster", "weight", "my evidence", "confidence", "priority"):
         table.add_column(column)
     for row in rows:
-        evidence = "; ".join(filter(None, [row.evidence, *(f"story: {t}" for t in row.stories)])) or "—"
-        table.add_row(f"{row.name} [dim]({row.cluster_id})[/]", f"{row.weight:g}", evidence,
-                      str(row.confidence or "unrated"),
-                      f"{row.priority:g}" + (" [bold red]← this week[/]" if row.this_week else ""))
+        # User text goes in as Text: an evidence note like "[/]" is shown, never parsed as markup.
+        table.add_row(Text.assemble(row.name, (f" ({row.cluster_id})", "dim")), f"{row.weight:g}",
+                      Text(evidence_text(row) or "—"), str(row.confidence or "unrated"),
+                      Text.assemble(f"{row.priority:g}", (" ← this week" if row.this_week else "", "bold red")))
     Console().print(table)
     print("Rate with --rate CLUSTER=1..5 and note evidence with --evidence CLUSTER=TEXT.")
     print("Priority = weight x (5 - confidence); unrated counts as 3.")
@@ -172,12 +166,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
             remove_link(db, story.id, cluster)
         print(", ".join(f"{link.cluster_id} ({link.source})" for link in links(db, story.id)) or "no links")
         return EXIT_OK
-    model = None
-    if not args.no_model:
-        from coach.modelchoice import active_model
-        from models.loader import load_text_model
-
-        model = load_text_model(store, active_model(db, store.registry))
+    model = None if args.no_model else load_model(store, db)
     try:
         current = None
         for flavor, text in retarget(story, model, db):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -13,7 +12,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Footer, Header, Sparkline, Static
 
+from coach.services import benchruns
 from models.errors import CoachError
+from models.fingerprint import fingerprint
 from models.measure import measure_stream
 from tui.screens.base import CoachScreen
 
@@ -66,8 +67,10 @@ class BenchScreen(CoachScreen):
         except CoachError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        ctx.db["bench_runs"].insert({"kind": "app-stream", "model_id": result.model_id, "fingerprint": "",
-                                     "figures": json.dumps(result.to_dict()), "created_at": time.time()})
+        sha256 = ctx.manifest.sha256 if ctx.manifest.id == result.model_id else None
+        benchruns.record(ctx.db, [{"kind": "app-stream", "model_id": result.model_id, "figures": result.to_dict(),
+                                   "fingerprint": fingerprint(model_sha256=sha256,
+                                                              threads=getattr(ctx.model, "n_threads", None))}])
         self.app.call_from_thread(self.show_result, result)
 
     def show_result(self, result) -> None:
@@ -83,13 +86,13 @@ class BenchScreen(CoachScreen):
         self.show_history()
 
     def show_history(self) -> None:
-        rows = list(self.app.ctx.db.query("select * from bench_runs order by created_at desc limit 8"))
         text = Text("History\n", style="bold")
-        for row in rows:
-            figures = json.loads(row["figures"])
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created_at"]))
-            text.append(f"{when}  {row['model_id']:36} p95 {figures.get('p95_ms', float('nan')):7.1f} ms  "
+        runs = benchruns.history(self.app.ctx.db, limit=8)
+        for run in runs:
+            figures = run.figures
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at))
+            text.append(f"{when}  {run.model_id:36} p95 {figures.get('p95_ms', float('nan')):7.1f} ms  "
                         f"{figures.get('tokens_per_s', 0):5.1f} tok/s\n")
-        if not rows:
+        if not runs:
             text.append("No runs yet.\n", style="dim")
         self.query_one("#history", Static).update(text)

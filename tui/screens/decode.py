@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Static, TextArea
 
-from coach.decode import Decode, decode
-from coach.jds import save_decode, save_jd
+from coach.decode import Decode
 from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
-from coach.render import FLAVOR_NAMES
+from coach.render import flavor_line, level_line
+from coach.services.decoding import decode_and_save
+from coach.textfiles import read_text_file
 from models.errors import CoachError
 from tui.context import Batcher
 from tui.screens.base import CoachScreen
@@ -50,13 +53,10 @@ def summary(result: Decode) -> Text:
     out.append("\nVerbs: ", style="bold")
     out.append(", ".join(v.verb for v in result.verbs) or "none")
     out.append("\nLevel: ", style="bold")
-    out.append(f"{result.level.value}", style="bold cyan")
+    out.append(level_line(result.level), style="bold cyan")
     out.append(f" — {result.level.reason}\n")
     out.append("Flavor: ", style="bold")
-    out.append(FLAVOR_NAMES.get(result.flavor.value or "", "?"), style="bold cyan")
-    shares = ", ".join(f"{FLAVOR_NAMES[f].split()[0]} {s:.0%}" for f, s in
-                       sorted(result.flavor.scores.items(), key=lambda kv: -kv[1]))
-    out.append(f" ({shares})\n")
+    out.append(flavor_line(result.flavor) + "\n", style="bold cyan")
     if result.flavor.evidence:
         out.append("  because: " + ", ".join(f"“{e.text}”" for e in result.flavor.evidence[:5]) + "\n", style="dim")
     for note in result.notes:
@@ -74,6 +74,7 @@ class DecodeScreen(CoachScreen):
     DEFAULT_CSS = """
     DecodeScreen #input-row { height: auto; }
     DecodeScreen #jd-input { height: 8; }
+    DecodeScreen.decoded #jd-input { height: 3; }
     DecodeScreen #path { width: 1fr; }
     DecodeScreen #results { height: 1fr; }
     DecodeScreen #jd-view { width: 3fr; border: round $panel; }
@@ -124,8 +125,6 @@ class DecodeScreen(CoachScreen):
         text = self.query_one("#jd-input", TextArea).text
         path = self.query_one("#path", Input).value.strip()
         if path:
-            from tui.cli import read_text_file
-
             try:
                 text = read_text_file(path)
             except CoachError as exc:
@@ -134,37 +133,54 @@ class DecodeScreen(CoachScreen):
             self.query_one("#jd-input", TextArea).load_text(text)
         self.run_decode(text)
 
+    @dataclass
+    class Decoded(Message):
+        result: Decode
+
+    @dataclass
+    class ReadPiece(Message):
+        text: str
+        reset: bool = False
+
     @work(thread=True, exit_on_error=False, exclusive=True, group="decode")
     def run_decode(self, text: str) -> None:
         ctx = self.app.ctx
         try:
-            result = decode(text, embedder=ctx.get_embedder())
+            decoded = decode_and_save(ctx.db, text, embedder=ctx.get_embedder())
         except CoachError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        if result.clusters:
-            saved = save_jd(ctx.db, text)
-            save_decode(ctx.db, saved.id, result)
-        self.app.call_from_thread(self.show_decode, result)
-        self.stream_model_read(result)
+        self.post_message(self.Decoded(decoded.decode))
+        self.stream_model_read(decoded.decode)
 
-    def show_decode(self, result: Decode) -> None:
+    @on(Decoded)
+    def show_decode(self, message: Decoded) -> None:
+        result = message.result
         self.result = result
         self.query_one("#jd-text", Static).update(highlighted(result))
         self.query_one("#summary", Static).update(summary(result))
         self.query_one("#read-text", StreamView).set_text("")
+        self.set_class(bool(result.clusters), "decoded")  # the input shrinks: the highlighted JD is what is read
+
+    @on(ReadPiece)
+    def show_read(self, message: ReadPiece) -> None:
+        view = self.query_one("#read-text", StreamView)
+        if message.reset:
+            view.set_text(message.text)
+        else:
+            view.append(message.text)
 
     def stream_model_read(self, result: Decode) -> None:
+        """From the worker: the model's read, streamed in batches after the deterministic decode."""
         model = self.app.ctx.model
-        view = self.query_one("#read-text", StreamView)
         if model is None:
-            self.app.call_from_thread(view.set_text, "(the model is not loaded yet: the decode above is complete "
-                                                     "without it)")
+            self.post_message(self.ReadPiece("(the model is not loaded yet: the decode above is complete without it)",
+                                             reset=True))
             return
-        self.cancel = threading.Event()
-        batcher = Batcher(lambda piece: self.app.call_from_thread(view.append, piece))
+        cancel = self.cancel = threading.Event()  # this job's own: Esc stops it, never the next one
+        batcher = Batcher(lambda piece: self.post_message(self.ReadPiece(piece)))
         try:
-            for event in stream_read(model, result, cancel=self.cancel):
+            for event in stream_read(model, result, cancel=cancel):
                 if isinstance(event, ReadNotice):
                     batcher.add(f"Note: {event.text}\n")
                 elif isinstance(event, SlotStarted):
@@ -176,5 +192,5 @@ class DecodeScreen(CoachScreen):
         except CoachError as exc:
             batcher.add(f"\n(the model stopped: {exc})")
         batcher.flush()
-        if self.cancel.is_set():
-            self.app.call_from_thread(view.append, "\n(stopped)")
+        if cancel.is_set():
+            self.post_message(self.ReadPiece("\n(stopped)"))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from coach.decode import decode
-from coach.jds import get_jd, list_jds
-from coach.matrix import build_matrix, matrix_markdown, set_row
+from coach.jds import list_jds
+from coach.matrix import build_matrix, evidence_text, matrix_markdown, set_row
+from coach.services.decoding import load_decode
 from models.datadir import data_dir
 from tui.screens.base import CoachScreen
+from tui.widgets import jd_options
 
 
 class GapsScreen(CoachScreen):
@@ -41,7 +43,7 @@ class GapsScreen(CoachScreen):
         self.on_screen_resume()
 
     def on_screen_resume(self) -> None:
-        options = [(f"#{jd.id} {jd.title}"[:70], jd.id) for jd in list_jds(self.app.ctx.db)]
+        options = jd_options(list_jds(self.app.ctx.db))
         select = self.query_one(Select)
         select.set_options(options)
         if options:
@@ -54,8 +56,8 @@ class GapsScreen(CoachScreen):
     @work(thread=True, exit_on_error=False, exclusive=True, group="gaps")
     def load(self, jd_id: int) -> None:
         ctx = self.app.ctx
-        self.jd = get_jd(ctx.db, jd_id)
-        self.decoded = decode(self.jd.text, embedder=ctx.get_embedder())
+        loaded = load_decode(ctx.db, jd_id, embedder=ctx.get_embedder())
+        self.jd, self.decoded = loaded.jd, loaded.decode
         self.app.call_from_thread(self.refresh_matrix)
 
     def refresh_matrix(self) -> None:
@@ -66,8 +68,9 @@ class GapsScreen(CoachScreen):
         table.clear()
         self.rows = build_matrix(self.app.ctx.db, self.jd.id, self.decoded)
         for row in self.rows:
-            evidence = "; ".join(filter(None, [row.evidence, *(f"story: {s}" for s in row.stories)])) or "—"
-            table.add_row(row.name, f"{row.weight:g}", evidence[:40], str(row.confidence or "unrated"),
+            evidence = evidence_text(row) or "—"
+            # User text: a Text cell is shown as written, never parsed as markup.
+            table.add_row(Text(row.name), f"{row.weight:g}", Text(evidence[:40]), str(row.confidence or "unrated"),
                           f"{row.priority:g}", "← this week" if row.this_week else "", key=row.cluster_id)
         table.move_cursor(row=min(cursor, len(self.rows) - 1))
         top = [r for r in self.rows if r.this_week]

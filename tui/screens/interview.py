@@ -3,40 +3,55 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Select, Static, TextArea
 
 from coach import interview as iv
-from coach.decode import decode
 from coach.feedback import FeedbackText
-from coach.jds import get_jd, list_jds
-from coach.matrix import confidences
-from coach.questions import load_bank
-from coach.rubric import STAR, RubricResult
-from coach.taxonomy import load_taxonomy
+from coach.jds import list_jds
+from coach.rubric import RubricResult
+from coach.services import interviewing as flow
 from models.errors import CoachError
 from tui.context import Batcher
-from tui.screens.base import CoachScreen
-from tui.widgets import StreamView
+from tui.screens.base import CoachScreen, ConfirmScreen
+from tui.widgets import StreamView, jd_options
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis: a number is never cut in half."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def rubric_text(rubric: RubricResult) -> Text:
+    """The score and its rubric: each criterion with the sentence that earned it, flags, what moved the grade."""
     out = Text()
     out.append(f"Score {rubric.overall}/5", style="bold")
-    out.append(f"  ({rubric.points:g} points)\n")
-    out.append("STAR  " + "  ".join(f"{e[0].upper()}{e[1:]} {rubric.star[e]}/2" for e in STAR) + "\n")
-    spec = rubric.specificity
-    out.append(f"Specificity {spec['score']}/4: {', '.join(spec['has']) or 'nothing specific yet'}\n")
-    out.append(f"Level signal: {rubric.level_signal['value'] or 'none'} — {rubric.level_signal['why']}\n")
-    out.append(f"Relevance to {rubric.competency_name}: {rubric.relevance['score']:.2f}\n")
+    out.append(f"  ({rubric.kind.replace('_', ' ')} rubric; fitted grade {rubric.expected:.1f})\n")
+    for criterion in rubric.criteria:
+        out.append(f"{criterion.label} {criterion.score}/2", style="bold" if criterion.score else "dim")
+        if criterion.evidence:
+            out.append(f"  “{clip(criterion.evidence[0].text, 90)}”")
+        out.append("\n")
+    if rubric.level_signal["value"]:
+        out.append(f"Level signal: {rubric.level_signal['value']} — {rubric.level_signal['why']}\n")
     for flag in rubric.red_flags:
-        out.append(f"Red flag: {flag['label']} (“{flag['quote']}”)\n", style="red")
-    out.append("Why: " + " ".join(rubric.rationale[:-1]) + "\n", style="dim")
+        if flag["certain"]:
+            out.append(f"Red flag: {flag['label']} (“{clip(flag['quote'], 90)}”)\n", style="red")
+        else:
+            out.append(f"Possible red flag ({flag['probability']:.0%}): {flag['label']} (“{clip(flag['quote'], 80)}”)\n",
+                       style="yellow")
+    if rubric.set_aside:
+        out.append(f"Set aside (addressed to the grader): “{clip(rubric.set_aside[0].text, 90)}”\n", style="yellow")
+    if rubric.drivers:
+        out.append("Why: " + "; ".join(f"{label} {value:+.1f}" for label, value in rubric.drivers[:4]) + "\n",
+                   style="dim")
     return out
 
 
@@ -58,13 +73,35 @@ class InterviewScreen(CoachScreen):
     InterviewScreen #rubric, InterviewScreen #feedback { border: round $panel; height: auto; }
     """
 
+    # -- what the workers tell the screen ---------------------------------------------------------
+    @dataclass
+    class Started(Message):
+        session: flow.Session
+        note: str = ""
+
+    @dataclass
+    class QuestionEvent(Message):
+        event: flow.QuestionEvent
+
+    @dataclass
+    class Scored(Message):
+        rubric: RubricResult
+
+    @dataclass
+    class FeedbackPiece(Message):
+        text: str
+
+    @dataclass
+    class ScoringDone(Message):
+        error: str | None = None
+
     def __init__(self) -> None:
         super().__init__()
-        self.interview_id: int | None = None
+        self.session: flow.Session | None = None
         self.turn: iv.Turn | None = None
-        self.decoded = None
-        self.cancel = threading.Event()
-        self.busy = False
+        self.scoring = False  # Ctrl+S while an answer is being scored does nothing
+        self.answered_idx: int | None = None
+        self.cancels: dict[str, threading.Event] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,17 +118,27 @@ class InterviewScreen(CoachScreen):
             yield StreamView(id="feedback")
         yield Footer()
 
+    @property
+    def interview_id(self) -> int | None:
+        return None if self.session is None else self.session.interview_id
+
+    def new_cancel(self, job: str) -> threading.Event:
+        """One cancel event per job: Esc stops what runs now, never the next job."""
+        event = threading.Event()
+        self.cancels[job] = event
+        return event
+
     def on_mount(self) -> None:
         self.refresh_choices()
         active = iv.active_interviews(self.app.ctx.db)
         if active:
-            self.resume(active[0]["id"], active[0]["jd_id"])
+            self.resume(active[0]["id"])
 
     def on_screen_resume(self) -> None:
         self.refresh_choices()
 
     def refresh_choices(self) -> None:
-        options = [(f"#{jd.id} {jd.title}"[:70], jd.id) for jd in list_jds(self.app.ctx.db)]
+        options = jd_options(list_jds(self.app.ctx.db))
         select = self.query_one("#jd-select", Select)
         select.set_options(options)
         if options and not isinstance(select.value, int):
@@ -102,7 +149,8 @@ class InterviewScreen(CoachScreen):
             self.action_start()
 
     def action_cancel(self) -> None:
-        self.cancel.set()
+        for event in self.cancels.values():
+            event.set()
 
     def action_copy(self) -> None:
         question = self.query_one("#question", StreamView).text
@@ -121,115 +169,138 @@ class InterviewScreen(CoachScreen):
             count = 5
         self.start_worker(int(jd_id), count)
 
+    # -- workers: they compute and post; the handlers below touch the widgets ---------------------
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
     def start_worker(self, jd_id: int, count: int) -> None:
         ctx = self.app.ctx
-        try:
-            jd = get_jd(ctx.db, jd_id)
-            embedder = ctx.get_embedder()
-            decoded = decode(jd.text, embedder=embedder)
-            plan = iv.plan_session(decoded, n=count, confidences=confidences(ctx.db, jd_id), embedder=embedder)
-            interview_id = iv.start_interview(ctx.db, jd_id=jd_id, decode=decoded, plan=plan)
-        except CoachError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.decoded = decoded
-        self.interview_id = interview_id
-        self.ask_next()
+        session = flow.start(ctx.db, jd_id, n=count, embedder=ctx.get_embedder())
+        self.post_message(self.Started(session))
+        self.ask(session)
 
-    def resume(self, interview_id: int, jd_id: int | None) -> None:
-        self.interview_id = interview_id
-        self.resume_worker(jd_id)
+    def resume(self, interview_id: int) -> None:
+        self.resume_worker(interview_id)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
-    def resume_worker(self, jd_id: int | None) -> None:
+    def resume_worker(self, interview_id: int) -> None:
         ctx = self.app.ctx
-        if jd_id is not None:
-            self.decoded = decode(get_jd(ctx.db, jd_id).text, embedder=ctx.get_embedder())
-        iv.rescore_unscored(ctx.db, self.interview_id, ctx.get_embedder())
-        self.ask_next()
+        session, rescored = flow.resume(ctx.db, interview_id, embedder=ctx.get_embedder())
+        note = f"{rescored} stored answer(s) scored on resume" if rescored else ""
+        self.post_message(self.Started(session, note))
+        self.ask(session)
 
-    def ask_next(self) -> None:
-        """From a worker: show where we are and stream the (tailored) question."""
+    def ask(self, session: flow.Session) -> None:
+        """From a worker: stream the next question, batched."""
         ctx = self.app.ctx
-        turn = iv.next_turn(ctx.db, self.interview_id)
-        total = len(iv.turns(ctx.db, self.interview_id))
-        self.turn = turn
-        call = self.app.call_from_thread
+        batcher = Batcher(lambda piece: self.post_message(self.QuestionEvent(flow.QuestionText(piece))))
+        for event in flow.ask_next(ctx.db, session, model=ctx.model, embedder=ctx.get_embedder(),
+                                   cancel=self.new_cancel("question")):
+            if isinstance(event, flow.QuestionText):
+                batcher.add(event.text)
+                continue
+            batcher.flush()
+            self.post_message(self.QuestionEvent(event))
+
+    @on(Started)
+    def show_started(self, message: Started) -> None:
+        self.session = message.session
+        if message.note:
+            self.notify(message.note)
+
+    @on(QuestionEvent)
+    def show_question(self, message: QuestionEvent) -> None:
+        event = message.event
         view = self.query_one("#question", StreamView)
-        call(self.query_one("#rubric", Static).update, "")
-        call(self.query_one("#feedback", StreamView).set_text, "")
-        call(self.query_one("#answer", TextArea).clear)
-        if turn is None:
-            iv.finish_if_done(ctx.db, self.interview_id)
-            call(self.query_one("#where", Static).update, "Interview complete. F2 shows your progress and next drills.")
-            call(view.set_text, "")
-            return
-        name = load_taxonomy().cluster(turn.cluster_id).name
-        call(self.query_one("#where", Static).update,
-             f"Interview {self.interview_id} · question {turn.idx + 1} of {total} · {name}")
-        question = next((q for q in load_bank() if q.id == turn.question_id), None)
-        model = ctx.model
-        call(view.set_text, "")
-        if model is None or question is None or self.decoded is None or turn.text != question.text:
-            call(view.set_text, turn.text)
-            return
-        self.cancel = threading.Event()
-        batcher = Batcher(lambda piece: call(view.append, piece))
-        pieces = []
-        try:
-            for token in model.stream(iv.tailor_messages(question, self.decoded), max_tokens=90, stop=["\n"],
-                                      cancel=self.cancel):
-                pieces.append(token.text)
-                batcher.add(token.text)
-        except CoachError:
-            pieces = []
-        batcher.flush()
-        tailored = "".join(pieces).strip()
-        if iv.accept_tailored(tailored, question, ctx.get_embedder()):
-            iv.set_asked(ctx.db, self.interview_id, turn.idx, tailored, True)
-            turn.text = tailored
-        else:
-            iv.set_asked(ctx.db, self.interview_id, turn.idx, question.text, False)
-            turn.text = question.text
-            call(view.set_text, question.text)
+        if isinstance(event, flow.QuestionStarted):
+            self.turn = event.turn
+            self.answered_idx = None
+            self.query_one("#rubric", Static).update("")
+            self.query_one("#feedback", StreamView).set_text("")
+            self.query_one("#answer", TextArea).clear()
+            self.query_one("#where", Static).update(
+                f"Interview {self.interview_id} · question {event.number} of {event.total} · {event.competency}")
+            view.set_text("")
+        elif isinstance(event, flow.QuestionText):
+            view.append(event.text)
+        elif isinstance(event, flow.QuestionReady):
+            self.turn = event.turn
+            view.set_text(event.turn.text)
+            self.query_one("#answer", TextArea).focus()  # what the user types or pastes next is their answer
+        elif isinstance(event, flow.InterviewDone):
+            self.turn = None
+            self.query_one("#where", Static).update("Interview complete. F2 shows your progress and next drills.")
+            view.set_text("")
 
     def action_submit(self) -> None:
-        if self.turn is None or self.interview_id is None:
+        if self.turn is None or self.session is None:
             self.notify("Start an interview first", severity="warning")
             return
+        if self.scoring or self.answered_idx == self.turn.idx:
+            self.notify("This answer is submitted; Ctrl+N moves to the next question", severity="warning")
+            return
         answer = self.query_one("#answer", TextArea).text
-        # Stored now, on the UI thread, before anything else can go wrong.
-        answer_id = iv.submit_answer(self.app.ctx.db, self.interview_id, self.turn.idx, answer)
+        if not answer.strip():
+            self.app.push_screen(ConfirmScreen("Your answer is empty. Submit it anyway (it will score 1/5)?"),
+                                 lambda yes: self.submit(answer) if yes else None)
+            return
+        self.submit(answer)
+
+    def submit(self, answer: str) -> None:
+        assert self.turn is not None and self.session is not None
+        try:
+            # Stored now, before anything else can go wrong.
+            answer_id = flow.submit(self.app.ctx.db, self.session, self.turn, answer)
+        except CoachError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.scoring = True
+        self.answered_idx = self.turn.idx
+        self.query_one("#feedback", StreamView).set_text("")
         self.score_worker(answer_id, self.turn, answer)
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
+    @work(thread=True, exit_on_error=False, exclusive=True, group="score")
     def score_worker(self, answer_id: int, turn: iv.Turn, answer: str) -> None:
         ctx = self.app.ctx
-        call = self.app.call_from_thread
-        view = self.query_one("#feedback", StreamView)
-        self.cancel = threading.Event()
-        batcher = Batcher(lambda piece: call(view.append, piece))
+        batcher = Batcher(lambda piece: self.post_message(self.FeedbackPiece(piece)))
         current = None
+        error = None
         try:
-            for event in iv.score_and_coach(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
-                                            embedder=ctx.get_embedder(), model=ctx.model, cancel=self.cancel):
+            for event in flow.score(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
+                                    embedder=ctx.get_embedder(), model=ctx.model, cancel=self.new_cancel("score")):
                 if isinstance(event, RubricResult):
-                    call(self.query_one("#rubric", Static).update, rubric_text(event))
+                    self.post_message(self.Scored(event))
                 elif isinstance(event, FeedbackText):
                     if event.slot != current:
                         batcher.add(("\n" if current else "") + f"{event.slot.title}: ")
                         current = event.slot
                     batcher.add(event.text)
         except CoachError as exc:
-            call(self.notify, str(exc), severity="error")
+            error = str(exc)
         batcher.flush()
-        call(view.append, "\nCtrl+N for the next question.")
+        self.post_message(self.ScoringDone(error))
+
+    @on(Scored)
+    def show_score(self, message: Scored) -> None:
+        self.query_one("#rubric", Static).update(rubric_text(message.rubric))
+
+    @on(FeedbackPiece)
+    def show_feedback(self, message: FeedbackPiece) -> None:
+        self.query_one("#feedback", StreamView).append(message.text)
+
+    @on(ScoringDone)
+    def scoring_done(self, message: ScoringDone) -> None:
+        self.scoring = False
+        if message.error:
+            self.notify(message.error, severity="error")
+        self.query_one("#feedback", StreamView).append("\nCtrl+N for the next question.")
 
     def action_next(self) -> None:
-        if self.interview_id is not None:
-            self.next_worker()
+        if self.session is None:
+            return
+        if self.scoring:
+            self.notify("Still scoring this answer", severity="warning")
+            return
+        self.next_worker(self.session)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
-    def next_worker(self) -> None:
-        self.ask_next()
+    def next_worker(self, session: flow.Session) -> None:
+        self.ask(session)

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Static, TextArea
 
+from coach.render import flavor_name
 from coach.stories import Story, auto_link, links, list_stories, retarget, save_story
 from coach.taxonomy import load_taxonomy
 from models.errors import CoachError
@@ -119,14 +120,14 @@ class StoriesScreen(CoachScreen):
     def retarget_worker(self, story: Story) -> None:
         view = self.query_one("#openings-text", StreamView)
         batcher = Batcher(lambda piece: self.app.call_from_thread(view.append, piece))
-        names = {"ml_engineer": "ML engineer", "llm_engineer": "LLM engineer", "applied_ai_engineer": "Applied AI"}
+        cancel = self.cancel = threading.Event()  # this job's own: an earlier Esc must not stop it
         current = None
         try:
             for flavor, text in retarget(story, self.app.ctx.model, self.app.ctx.db):
-                if self.cancel.is_set():
+                if cancel.is_set():
                     break
                 if flavor != current:
-                    batcher.add(("\n" if current else "") + f"{names[flavor]}: ")
+                    batcher.add(("\n" if current else "") + f"{flavor_name(flavor)}: ")
                     current = flavor
                 batcher.add(text)
         except CoachError as exc:
