@@ -7,7 +7,6 @@ import time
 import pytest
 
 from bench.conftest import percentiles, record
-from coach.decode import decode
 from coach.feedback import FeedbackText, stream_feedback
 from coach.rubric import score_answer
 
@@ -20,25 +19,29 @@ ANSWER = (
     "retrieval rather than the prompt, because the failures were missing documents. After adding a reranker we "
     "reached 88% and launched two weeks later; escalations fell by 23% in the first month."
 )
-SCORE_P95_TARGET = 0.200
+SCORE_P95_TARGET = 0.100  # issue 18: submit-to-score p95 <= 100 ms on the 2-core VM, with the embedder
+ROUNDS = 20
 
 
 def test_submit_to_score(benchmark, embedder, tmp_path):
     """Store the answer (a committed row, as the app does) and score it against the rubric."""
     from coach import interview as iv
+    from coach import records
     from coach.storage import open_db
 
     db = open_db(tmp_path / "bench.db")
-    jd = ("Design and own the evaluation infrastructure for our LLM applications. Debug production regressions.")
-    result = decode(jd, embedder=embedder)
-    interview_id = iv.start_interview(db, jd_id=None, decode=result, plan=iv.plan_session(result, n=1))
+    # One question per round: a question takes one answer, so each round answers the next one.
+    interview_id = records.insert_interview(db, jd_id=None, level="L5", questions=[
+        {"idx": i, "cluster_id": "evaluation", "question_id": "evaluation-b1", "text": QUESTION, "bank_text": QUESTION,
+         "tailored": 0, "asked_at": None} for i in range(ROUNDS + 1)])
     score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)  # warm the anchors
+    next_idx = iter(range(ROUNDS + 1))
 
     def submit_and_score() -> None:
-        iv.submit_answer(db, interview_id, 0, ANSWER)
+        assert iv.submit_answer(db, interview_id, next(next_idx), ANSWER) is not None
         score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)
 
-    benchmark.pedantic(submit_and_score, rounds=20, iterations=1)
+    benchmark.pedantic(submit_and_score, rounds=ROUNDS, iterations=1)
     stats = record(benchmark, answer_chars=len(ANSWER))
     assert stats["p95"] < SCORE_P95_TARGET, f"p95 {stats['p95'] * 1000:.0f} ms"
 
@@ -55,7 +58,7 @@ def coach_model(store):
 
 
 def test_time_to_first_feedback_token(benchmark, coach_model, embedder):
-    """From the rubric's result to the first word of feedback the user sees, with the default coach model."""
+    """From the rubric's result to the first word the model adds (the rubric's own parts show at once)."""
     rubric = score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)
     firsts: list[float] = []
 
@@ -63,7 +66,7 @@ def test_time_to_first_feedback_token(benchmark, coach_model, embedder):
         started = time.perf_counter()
         events = stream_feedback(coach_model, question=QUESTION, answer=ANSWER, rubric=rubric)
         for event in events:
-            if isinstance(event, FeedbackText) and event.text.strip():
+            if isinstance(event, FeedbackText) and event.slot.source == "model" and event.text.strip():
                 firsts.append(time.perf_counter() - started)
                 break
         events.close()
@@ -71,5 +74,5 @@ def test_time_to_first_feedback_token(benchmark, coach_model, embedder):
     benchmark.pedantic(first_token, rounds=5, iterations=1, warmup_rounds=1)
     stats = percentiles(firsts[-5:])
     record(benchmark, model=coach_model.model_id, first_token_p95_s=round(stats["p95"], 3))
-    # A sentence of "what landed" is checked before it is shown: a few seconds on 2 cores is the budget.
+    # A model sentence is shown only once it has passed its guards: a few seconds on 2 cores is the budget.
     assert stats["p95"] < 6.0

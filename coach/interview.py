@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import sqlite_utils
 
+from coach import records
 from coach.decode import Decode, semantic_index
 from coach.feedback import FeedbackDone, FeedbackEvent, stream_feedback
 from coach.matrix import UNRATED_AS
 from coach.questions import Question, fits, load_bank
 from coach.rubric import RubricResult, score_answer
-from coach.storage import log_event
 from coach.taxonomy import load_taxonomy
 from models.embeddings import Embedder
 from models.errors import InputError
@@ -126,76 +125,67 @@ class Turn:
     feedback: dict | None = None
 
 
-def start_interview(db: sqlite_utils.Database, *, jd_id: int | None, decode: Decode,
-                    plan: list[PlannedQuestion]) -> int:
-    now = time.time()
-    with db.conn:
-        interview_id = int(db["interviews"].insert({"jd_id": jd_id, "level": decode.level.value, "status": "active",
-                                                    "n_questions": len(plan), "created_at": now,
-                                                    "updated_at": now}).last_pk)
-        db["interview_questions"].insert_all([
-            {"interview_id": interview_id, "idx": i, "cluster_id": p.cluster_id, "question_id": p.question.id,
-             "text": p.question.text, "bank_text": p.question.text, "tailored": 0, "asked_at": None}
-            for i, p in enumerate(plan)
-        ])
-    return interview_id
+def start_interview(db: Any, *, jd_id: int | None, decode: Decode, plan: list[PlannedQuestion]) -> int:
+    return records.insert_interview(db, jd_id=jd_id, level=decode.level.value, questions=[
+        {"idx": i, "cluster_id": p.cluster_id, "question_id": p.question.id, "text": p.question.text,
+         "bank_text": p.question.text, "tailored": 0, "asked_at": None}
+        for i, p in enumerate(plan)
+    ])
 
 
-def set_asked(db: sqlite_utils.Database, interview_id: int, idx: int, text: str, tailored: bool) -> None:
-    with db.conn:
-        db["interview_questions"].update((interview_id, idx), {"text": text, "tailored": int(tailored),
-                                                                "asked_at": time.time()})
+def set_asked(db: Any, interview_id: int, idx: int, text: str, tailored: bool) -> None:
+    records.set_question_asked(db, interview_id, idx, text=text, tailored=tailored)
 
 
-def turns(db: sqlite_utils.Database, interview_id: int) -> list[Turn]:
-    rows = db.query(
-        "select q.idx, q.cluster_id, q.question_id, q.text, a.text as answer, s.rubric_json, s.feedback_json "
-        "from interview_questions q left join answers a on a.interview_id = q.interview_id and a.idx = q.idx "
-        "left join scores s on s.answer_id = a.id where q.interview_id = ? order by q.idx", [interview_id])
+def turns(db: Any, interview_id: int) -> list[Turn]:
     return [Turn(r["idx"], r["cluster_id"], r["question_id"], r["text"], r["answer"],
                  json.loads(r["rubric_json"]) if r["rubric_json"] else None,
-                 json.loads(r["feedback_json"]) if r["feedback_json"] else None) for r in rows]
+                 json.loads(r["feedback_json"]) if r["feedback_json"] else None)
+            for r in records.turn_rows(db, interview_id)]
 
 
-def next_turn(db: sqlite_utils.Database, interview_id: int) -> Turn | None:
+def next_turn(db: Any, interview_id: int) -> Turn | None:
     return next((t for t in turns(db, interview_id) if t.answer is None), None)
 
 
-def active_interviews(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("select * from interviews where status = 'active' order by updated_at desc"))
+def active_interviews(db: Any) -> list[dict]:
+    return records.active_interview_rows(db)
 
 
-def submit_answer(db: sqlite_utils.Database, interview_id: int, idx: int, answer: str) -> int:
-    """Store the answer now, before anything can fail; return its id."""
-    with db.conn:
-        answer_id = int(db["answers"].insert({"interview_id": interview_id, "idx": idx, "text": answer,
-                                              "submitted_at": time.time()}).last_pk)
-        db["interviews"].update(interview_id, {"updated_at": time.time()})
-    return answer_id
+def list_interviews(db: Any) -> list[dict]:
+    return records.interview_summaries(db)
 
 
-def save_score(db: sqlite_utils.Database, answer_id: int, rubric: RubricResult, feedback: dict | None) -> None:
-    with db.conn:
-        db["scores"].upsert({"answer_id": answer_id, "cluster_id": rubric.competency, "overall": rubric.overall,
-                             "points": rubric.points, "rubric_json": json.dumps(rubric.to_dict()),
-                             "feedback_json": json.dumps(feedback or {}), "scored_at": time.time()}, pk="answer_id")
+def get_interview(db: Any, interview_id: int) -> dict:
+    row = records.interview_row(db, interview_id)
+    if row is None:
+        raise InputError(f"no interview with id {interview_id}", hint="`coach interview --list` shows them")
+    return row
 
 
-def finish_if_done(db: sqlite_utils.Database, interview_id: int) -> bool:
+def submit_answer(db: Any, interview_id: int, idx: int, answer: str) -> int | None:
+    """Store the answer now, before anything can fail; return its id (None: this question is answered already)."""
+    return records.insert_answer(db, interview_id=interview_id, idx=idx, text=answer)
+
+
+def save_score(db: Any, answer_id: int, rubric: RubricResult, feedback: dict | None) -> None:
+    records.upsert_score(db, answer_id=answer_id, cluster_id=rubric.competency, overall=rubric.overall,
+                         expected=rubric.expected, rubric=rubric.to_dict(), feedback=feedback)
+
+
+def finish_if_done(db: Any, interview_id: int) -> bool:
     if next_turn(db, interview_id) is None:
-        with db.conn:
-            db["interviews"].update(interview_id, {"status": "done", "updated_at": time.time()})
+        records.mark_interview_done(db, interview_id)
         return True
     return False
 
 
-def unscored_answers(db: sqlite_utils.Database, interview_id: int) -> list[dict]:
+def unscored_answers(db: Any, interview_id: int) -> list[dict]:
     """Answers stored but not scored (the process died in between): scored again on resume."""
-    return list(db.query("select a.* from answers a left join scores s on s.answer_id = a.id "
-                         "where a.interview_id = ? and s.answer_id is null", [interview_id]))
+    return records.unscored_answer_rows(db, interview_id)
 
 
-def rescore_unscored(db: sqlite_utils.Database, interview_id: int, embedder: Embedder | None) -> int:
+def rescore_unscored(db: Any, interview_id: int, embedder: Embedder | None) -> int:
     """Score what a killed run stored but never scored (rubric only: no one is waiting for feedback)."""
     stale = unscored_answers(db, interview_id)
     by_idx = {t.idx: t for t in turns(db, interview_id)} if stale else {}
@@ -206,13 +196,16 @@ def rescore_unscored(db: sqlite_utils.Database, interview_id: int, embedder: Emb
     return len(stale)
 
 
-def score_and_coach(db: sqlite_utils.Database, *, answer_id: int, turn: Turn, answer: str,
+def score_and_coach(db: Any, *, answer_id: int, turn: Turn, answer: str,
                     embedder: Embedder | None, model: TextModel | None,
                     cancel: threading.Event | None = None) -> Iterator[RubricResult | FeedbackEvent]:
     """Score at once (deterministic), yield the rubric, then stream the feedback; save both."""
-    rubric = score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder)
+    # A tailored question keeps its bank question's kind: the rubric is the one the question was chosen for.
+    bank = next((q for q in load_bank() if q.id == turn.question_id), None)
+    rubric = score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder,
+                          kind=bank.kind if bank is not None else None)
     save_score(db, answer_id, rubric, None)  # the score is kept even if feedback is cancelled
-    log_event(db, "answer", rubric.competency)
+    records.insert_event(db, "answer", rubric.competency)
     yield rubric
     feedback: dict[str, dict[str, str]] = {}
     for event in stream_feedback(model, question=turn.text, answer=answer, rubric=rubric, cancel=cancel):

@@ -5,6 +5,7 @@ from test_decode import WORKED_EXAMPLE
 from test_rubric import ANSWERS
 from textual.widgets import DataTable, Input, Static, TextArea
 
+from coach.rubric import score_answer
 from coach.storage import open_db
 from models.errors import ModelLoadError
 from models.fake import FakeTextModel
@@ -113,7 +114,12 @@ async def test_decode_shows_clusters_and_streams_the_models_read(tiny):
         await decode_worked_example(app, pilot)
         summary = text_of(app, "#summary")
         assert "Evaluation & quality" in summary and "design, own, partner, define, debug, drive" in summary
-        assert "Level: L5" in summary and "LLM engineer" in summary
+        from coach.decode import decode
+        from coach.render import flavor_line, level_line
+
+        expected = decode(WORKED_EXAMPLE)  # lexical, as the app here runs without an embedder
+        assert f"Level: {level_line(expected.level)}" in summary and "possibly" in level_line(expected.level)
+        assert f"Flavor: {flavor_line(expected.flavor)}" in summary and "LLM engineer" in summary
         read = text_of(app, "#read-text")
         assert "Likely interview focus: Expect questions on evaluation design." in read
         assert "Unstated expectations" in read
@@ -181,7 +187,7 @@ async def test_stories_save_and_retarget(tiny):
         await pilot.press("ctrl+r")
         await ready(app, pilot)
         openings = text_of(app, "#openings-text")
-        assert openings.count("I designed the retrieval") == 3 and "Applied AI:" in openings
+        assert openings.count("I designed the retrieval") == 3 and "Applied AI engineer:" in openings
 
 
 async def test_interview_round_with_rubric_and_feedback(tiny):
@@ -190,16 +196,39 @@ async def test_interview_round_with_rubric_and_feedback(tiny):
         await start_interview_on_the_worked_example(app, pilot)
         assert "question 1 of 5" in text_of(app, "#where")
         assert text_of(app, "#question") == "How would you set the launch threshold for our evaluation infrastructure?"
+        assert app.focused is app.screen.query_one("#answer", TextArea)  # a paste lands in the answer box
         app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
         await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # a double submit stores one answer
         await ready(app, pilot)
-        assert "Score 4/5" in text_of(app, "#rubric") or "Score 5/5" in text_of(app, "#rubric")
+        from coach.questions import load_bank
+
+        kind = next(q.kind for q in load_bank() if q.id == app.screen.turn.question_id)  # a tailored question keeps it
+        expected = score_answer(ANSWERS["specific"], question=text_of(app, "#question"), competency="evaluation",
+                                kind=kind)
+        assert f"Score {expected.overall}/5" in text_of(app, "#rubric"), [str(n.message) for n in app._notifications]
         assert "What landed: " in text_of(app, "#feedback") and "Follow-up question: " in text_of(app, "#feedback")
         await pilot.press("ctrl+n")
         await ready(app, pilot)
         assert "question 2 of 5" in text_of(app, "#where")
     db = open_db()
     assert db["answers"].count == 1 and db["scores"].count == 1
+
+
+async def test_an_empty_answer_asks_before_it_is_submitted(tiny):
+    app = make_app(tiny, reply="How would you set the launch threshold for our evaluation infrastructure?")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_interview_on_the_worked_example(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("n")
+        await ready(app, pilot)
+        assert open_db()["answers"].count == 0
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await ready(app, pilot)
+        assert open_db()["answers"].count == 1 and "Score 1/5" in text_of(app, "#rubric")
 
 
 async def test_models_screen_lists_and_verifies(tiny):
@@ -248,3 +277,32 @@ async def test_a_real_interview_round_in_the_app(real_store):
         assert "Score" in text_of(app, "#rubric")
         feedback = text_of(app, "#feedback")
         assert "What landed: " in feedback and "Follow-up question: " in feedback
+
+
+MARKUP = ["[/]", "[bold red]x[/bold red]", "[link=file:///etc/passwd]y[/link]", "[@click=app.quit]z[/]", "\\[b]"]
+
+
+@pytest.mark.parametrize("nasty", MARKUP)
+async def test_markup_in_any_user_text_is_shown_as_written_on_every_screen(tiny, nasty):
+    from coach.decode import decode
+    from coach.jds import save_decode, save_jd
+    from coach.matrix import set_row
+    from coach.stories import Story, save_story
+
+    db = open_db()
+    jd = save_jd(db, WORKED_EXAMPLE, title=f"JD {nasty}")
+    save_decode(db, jd.id, decode(WORKED_EXAMPLE))
+    set_row(db, jd.id, "evaluation", evidence=f"evidence {nasty}", confidence=2)
+    save_story(db, Story(f"story {nasty}", action=f"I did {nasty}"))
+    app = make_app(tiny)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await ready(app, pilot)
+        for key in ("f2", "f3", "f4", "f5", "f6", "f7", "f8"):
+            await pilot.press(key)
+            await ready(app, pilot)
+        await pilot.press("f4")
+        await ready(app, pilot)
+        table = app.screen.query_one(DataTable)
+        cells = " ".join(str(c) for r in range(table.row_count) for c in table.get_row_at(r))
+        assert f"evidence {nasty}"[:40] in cells
+    assert app.return_code in (None, 0)

@@ -33,9 +33,10 @@ def test_decode_never_crashes(text):
 @given(TEXT)
 def test_scoring_never_crashes_and_stays_on_the_scale(answer):
     result = score_answer(answer, question=QUESTION, competency="evaluation")
-    assert 1 <= result.overall <= 5 and 0 <= result.points <= 100
-    assert all(0 <= v <= 2 for v in result.star.values())
-    assert result.rationale
+    assert 1 <= result.overall <= 5 and 1.0 <= result.expected <= 5.0
+    assert all(0 <= c.score <= 2 for c in result.criteria)
+    assert (result.category == "answer") == (result.overall > 1)
+    assert result.rationale[-1].startswith(f"Overall {result.overall}/5")
 
 
 @SETTINGS
@@ -68,7 +69,8 @@ def test_control_characters_and_nul_are_handled():
         decode("Design evals\x00\x00 for LLMs")
     result = decode("\x1b[31mDesign\x1b[0m and own the evaluation infrastructure\x07\x08 for LLM apps.")
     assert result.clusters[0].id == "evaluation"
-    assert score_answer("\x1b[2J\x00 I built evals \x07", question=QUESTION, competency="evaluation").overall >= 1
+    garbled = score_answer("\x1b[2J\x00 I built evals \x07", question=QUESTION, competency="evaluation")
+    assert garbled.overall == 1 and garbled.category != "answer"  # three words are not an answer worth credit
 
 
 async def test_markup_in_an_answer_cannot_change_the_screen(tiny):

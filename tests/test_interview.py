@@ -16,6 +16,7 @@ from coach.questions import load_bank
 from coach.rubric import RubricResult
 from coach.storage import open_db
 from coach.taxonomy import load_taxonomy
+from models.errors import InputError
 from models.fake import FakeTextModel
 
 
@@ -72,8 +73,9 @@ def test_a_session_stores_each_answer_at_once_and_resumes(db):
     answer_id = iv.submit_answer(db, interview_id, turn.idx, ANSWERS["specific"])
     # Stored before scoring: a fresh connection (another process after a crash) sees it, unscored.
     assert [a["text"] for a in iv.unscored_answers(open_db(), interview_id)] == [ANSWERS["specific"]]
+    follow_up = "How did you choose the 85% threshold?"  # the fake answers every part with it: only one part fits
     events = list(iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"],
-                                     embedder=None, model=FakeTextModel(reply="You set a clear threshold.")))
+                                     embedder=None, model=FakeTextModel(reply=follow_up)))
     assert isinstance(events[0], RubricResult)
     assert [e.slot.id for e in events if isinstance(e, FeedbackDone)] == ["landed", "sharpen", "opening", "follow_up"]
     assert iv.unscored_answers(db, interview_id) == []
@@ -81,7 +83,7 @@ def test_a_session_stores_each_answer_at_once_and_resumes(db):
     again = open_db()
     turns = iv.turns(again, interview_id)
     assert turns[0].answer == ANSWERS["specific"] and turns[0].rubric["overall"] >= 4
-    assert turns[0].feedback["landed"]["text"] == "You set a clear threshold."
+    assert turns[0].feedback["follow_up"] == {"text": "How did you choose the 85% threshold?", "source": "model"}
     assert iv.next_turn(again, interview_id).idx == 1
     assert [r["id"] for r in iv.active_interviews(again)] == [interview_id]
     for turn in turns[1:]:
@@ -146,23 +148,45 @@ def test_checklist_is_ticked_from_what_was_done(db):
 
 @pytest.mark.real_model
 def test_a_real_question_answer_feedback_round(db, embedder, fast_chat_model):
-    """End to end with a real model: tailor, answer, score, stream feedback; all of it stored."""
-    result = decode(WORKED_EXAMPLE, embedder=embedder)
-    interview_id = iv.start_interview(db, jd_id=None, decode=result,
-                                      plan=iv.plan_session(result, n=1, embedder=embedder))
-    turn = iv.next_turn(db, interview_id)
-    question = next(q for q in load_bank() if q.id == turn.question_id)
-    tailored = fast_chat_model.stream(iv.tailor_messages(question, result), max_tokens=80, stop=["\n"]).collect()
-    asked = tailored.strip() if iv.accept_tailored(tailored, question, embedder) else question.text
-    iv.set_asked(db, interview_id, turn.idx, asked, asked != question.text)
-    turn.text = asked
-    answer_id = iv.submit_answer(db, interview_id, turn.idx, ANSWERS["specific"])
-    events = list(iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"],
-                                     embedder=embedder, model=fast_chat_model))
+    """End to end with a real model, through the service the app and the CLI use: ask (tailored), answer, score,
+    stream feedback; all of it stored."""
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+
+    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=embedder)
+    session = flow.start(db, decoded.jd.id, n=1, embedder=embedder)
+    events = list(flow.ask_next(db, session, model=fast_chat_model, embedder=embedder))
+    ready = events[-1]
+    assert isinstance(ready, flow.QuestionReady) and ready.turn.text.endswith("?")
+    assert ready.turn.text.count("?") == 1  # never two questions glued together
+    turn = ready.turn
+    answer_id = flow.submit(db, session, turn, ANSWERS["specific"])
+    events = list(flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"], embedder=embedder,
+                             model=fast_chat_model))
     rubric = events[0]
     assert isinstance(rubric, RubricResult) and rubric.overall >= 4
     done = {e.slot.id: e for e in events if isinstance(e, FeedbackDone)}
     assert list(done) == ["landed", "sharpen", "opening", "follow_up"] and all(d.text for d in done.values())
-    stored = iv.turns(open_db(), interview_id)[0]
-    assert stored.text == asked and stored.rubric["overall"] == rubric.overall
+    stored = iv.turns(open_db(), session.interview_id)[0]
+    assert stored.text == turn.text and stored.rubric["overall"] == rubric.overall
     assert stored.feedback["follow_up"]["text"] == done["follow_up"].text
+
+
+def test_the_asked_question_is_tailored_once_and_a_glued_second_question_is_cut(db):
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+
+    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
+    session = flow.start(db, decoded.jd.id, n=2, embedder=None)
+    model = FakeTextModel(reply="How would you gate launches on our evaluation infrastructure?How did you measure it?")
+    events = list(flow.ask_next(db, session, model=model, embedder=None))
+    ready = events[-1]
+    assert ready.tailored and ready.turn.text == "How would you gate launches on our evaluation infrastructure?"
+    streamed = "".join(e.text for e in events if isinstance(e, flow.QuestionText))
+    assert "How did you measure" not in streamed
+    # Asked once: resuming shows the same question, and the model is not asked again.
+    again = list(flow.ask_next(db, session, model=FakeTextModel(reply="Something else entirely?"), embedder=None))
+    assert again[-1].turn.text == ready.turn.text and not again[-1].tailored
+    with pytest.raises(InputError, match="already answered"):
+        flow.submit(db, session, ready.turn, "first")
+        flow.submit(db, session, ready.turn, "second")

@@ -57,9 +57,18 @@ def test_forget_needs_confirmation_and_then_deletes(capsys, isolated_home, monke
 
 
 def test_no_user_text_reaches_a_log(caplog):
-    caplog.set_level(logging.INFO)
+    """Feedback logs every guard failure; the log says which slot and why, never the answer's words."""
+    from coach.feedback import collect_feedback
+    from models.fake import FakeTextModel
+
+    caplog.set_level(logging.DEBUG)
     decode(WORKED_EXAMPLE + " " + SECRET)
-    score_answer(ANSWERS["specific"] + " " + SECRET, question=QUESTION, competency="evaluation")
+    answer = ANSWERS["specific"] + " " + SECRET
+    rubric = score_answer(answer, question=QUESTION, competency="evaluation")
+    # The fake model echoes the secret in a sentence that fails its guard (third person), so it is logged as dropped.
+    collect_feedback(FakeTextModel(reply=f"The candidate said {SECRET}."), question=QUESTION,
+                     answer=answer, rubric=rubric)
+    assert "feedback guard dropped a opening sentence: third_person" in caplog.text
     assert SECRET not in caplog.text
 
 

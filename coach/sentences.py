@@ -1,0 +1,135 @@
+"""Sentences of an answer and the lexical features the fitted classifiers read.
+
+Shared by the runtime (`coach.rubric`) and the fitting script (`scripts/fit_rubric.py`), so
+a feature is computed the same way when it is learned and when it is used. No feature
+depends on a sentence's position: reordering an answer's sentences cannot change what
+each sentence is credited with.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+# A sentence ends at . ! ? or a line break; spoken run-ons are cut at ", and then" / ", so" joints too
+# (a listener hears a new sentence there) when a piece would otherwise run past 45 words.
+_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+|\n+")
+_JOINT = re.compile(r",?\s+(?=(?:and then|and so|so|but|and I|and we|and that|then|after that|which meant)\b)",
+                    re.IGNORECASE)
+_TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*(?:%|x\b|ms\b|s\b|k\b|m\b|b\b)?|[a-z][a-z0-9+#'\-]*", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])\$?\d+(?:[.,]\d+)*\s?(?:%|x\b|ms\b|s\b|k\b|m\b|b\b|gb\b|tb\b|qps\b|rps\b)?",
+                     re.IGNORECASE)
+LONG_RUN = 45
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with their character spans in `text` (text[start:end] == sentence.text)."""
+    out: list[Sentence] = []
+    position = 0
+    pieces: list[tuple[int, int]] = []
+    for match in _END.finditer(text):
+        pieces.append((position, match.start() + len(match.group(1) or "")))
+        position = match.end()
+    pieces.append((position, len(text)))
+    for start, end in pieces:
+        for s, e in _cut_run_on(text, start, end):
+            chunk = text[s:e]
+            stripped = chunk.strip()
+            if re.search(r"\w", stripped):
+                offset = s + len(chunk) - len(chunk.lstrip())
+                out.append(Sentence(stripped, offset, offset + len(stripped)))
+    return out
+
+
+def _cut_run_on(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if len(text[start:end].split()) <= LONG_RUN:
+        return [(start, end)]
+    spans, position = [], start
+    for match in _JOINT.finditer(text, start, end):
+        if len(text[position:match.start()].split()) >= 6:
+            spans.append((position, match.start()))
+            position = match.end()
+    spans.append((position, end))
+    return spans
+
+
+def normalise_token(token: str) -> str:
+    lower = token.lower()
+    if lower[:1].isdigit() or lower[:1] == "$":
+        return "<pct>" if lower.endswith("%") else "<num>"
+    return lower
+
+
+def tokens(text: str) -> list[str]:
+    return [normalise_token(t) for t in _TOKEN.findall(text)]
+
+
+@lru_cache(maxsize=8192)
+def ngrams(text: str) -> frozenset[str]:
+    """Unigrams and bigrams: the terms a fitted vocabulary is chosen from."""
+    words = tokens(text)
+    return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
+# Shape features: generic properties of a sentence, named so the rationale can say what moved a grade.
+SHAPE_FEATURES = ("has_number", "has_percent", "n_numbers_log", "i_count", "we_count", "would_modal", "past_ed",
+                  "question_mark", "n_words_log", "negation")
+_I = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|myself)\b", re.IGNORECASE)
+_WE = re.compile(r"\b(?:we|we're|we've|our|us)\b", re.IGNORECASE)
+_WOULD = re.compile(r"\b(?:would|i'd|we'd|could|should|will|i'll|we'll)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b[a-z]{3,}ed\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|without|didn't|don't|doesn't|wasn't|weren't|can't|cannot|won't|n't)\b",
+                       re.IGNORECASE)
+
+
+def shape(text: str) -> np.ndarray:
+    numbers = _NUMBER.findall(text)
+    n_words = max(len(text.split()), 1)
+    return np.array([
+        float(bool(numbers)), float("%" in text), math.log1p(len(numbers)),
+        min(len(_I.findall(text)), 3) / 3, min(len(_WE.findall(text)), 3) / 3, float(bool(_WOULD.search(text))),
+        min(len(_PAST.findall(text)), 3) / 3, float(text.rstrip().endswith("?")), math.log(n_words) / 4,
+        float(bool(_NEGATION.search(text))),
+    ], dtype=np.float32)
+
+
+def numbers_in(text: str) -> list[str]:
+    return [n.strip() for n in _NUMBER.findall(text) if n.strip()]
+
+
+def bag(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
+    """Binary presence of each vocabulary term in each text."""
+    out = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for term in ngrams(text):
+            column = vocabulary.get(term)
+            if column is not None:
+                out[row, column] = 1.0
+    return out
+
+
+def lexical_matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
+    shapes = np.stack([shape(t) for t in texts]) if texts else np.zeros((0, len(SHAPE_FEATURES)), np.float32)
+    return np.hstack([bag(texts, vocabulary), shapes])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def join(parts: Iterable[str]) -> str:
+    return " ".join(p for p in parts if p)
