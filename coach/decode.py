@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import weakref
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
 import numpy as np
 
+from coach.jdcheck import not_a_jd
+from coach.roleclass import Readings, classify, detect_title, term_span
 from coach.segment import Unit, segment
 from coach.taxonomy import FLAVORS, Taxonomy, load_taxonomy
 from coach.verbs import DETERMINERS, ING_ONLY_CUES, VERB_CUES, lemma
@@ -59,6 +62,7 @@ class LevelResult:
     reason: str
     evidence: list[Evidence]
     years: int | None
+    scores: dict[str, float] = field(default_factory=dict)  # probability of each level
 
 
 @dataclass(slots=True)
@@ -91,6 +95,7 @@ class Decode:
             ],
             "verbs": [{"verb": v.verb, "spans": [list(s) for s in v.spans]} for v in self.verbs],
             "level": {"value": self.level.value, "reason": self.level.reason, "years": self.level.years,
+                      "scores": self.level.scores,
                       "evidence": [_evidence_dict(e) for e in self.level.evidence]},
             "flavor": {"value": self.flavor.value, "scores": self.flavor.scores,
                        "evidence": [_evidence_dict(e) for e in self.flavor.evidence]},
@@ -99,6 +104,27 @@ class Decode:
         if include_units:
             out["units"] = [asdict(u) for u in self.units]
         return out
+
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], text: str) -> Decode:
+        """A saved decode back as it was made (units are re-segmented when an older save lacks them)."""
+        units = [Unit(**u) for u in data["units"]] if "units" in data else segment(text)
+        level, flavor = data["level"], data["flavor"]
+        return cls(
+            text=text, taxonomy_version=data["taxonomy_version"], units=units,
+            clusters=[ClusterResult(c["id"], c["name"], c["weight"], c["mentions"], [tuple(s) for s in c["spans"]],
+                                    c["terms"]) for c in data["clusters"]],
+            verbs=[VerbResult(v["verb"], [tuple(s) for s in v["spans"]]) for v in data["verbs"]],
+            level=LevelResult(level["value"], level["reason"], [_evidence_of(e) for e in level["evidence"]],
+                              level.get("years"), level.get("scores", {})),
+            flavor=FlavorResult(flavor["value"], flavor["scores"], [_evidence_of(e) for e in flavor["evidence"]]),
+            notes=list(data.get("notes", [])),
+        )
+
+
+def _evidence_of(d: dict[str, Any]) -> Evidence:
+    return Evidence(d["text"], tuple(d["span"]), d["kind"], d.get("points", 0.0))  # type: ignore[arg-type]
 
 
 def _evidence_dict(e: Evidence) -> dict[str, Any]:
@@ -259,7 +285,9 @@ _SIGNALS: list[tuple[str, str, float]] = [
     ("senior", r"\b(?:tech(?:nical)? lead|end[\s-]to[\s-]end ownership|trade[\s-]?offs?)\b", 1),
     ("junior", r"\b(?:junior|entry[\s-]level|new grad\w*|early[\s-]career|graduate|intern(?:ship)?|associate)\b", -2),
     ("junior", r"\b(?:contribute|contributes|contributing|support|supports|supporting|assist\w*)\b", -1),
-    ("junior", r"\b(?:learn|learning|grow your|under (?:the )?guidance|with guidance|mentorship from|be mentored)\b", -1),
+    # "learn" as a verb only: "machine learning" and "deep learning" are subjects, not a junior signal.
+    ("junior", r"\b(?:learn|learning (?:new|from|about|on the job)|grow your|under (?:the )?guidance|with guidance|"
+               r"mentorship from|be mentored)\b", -1),
     ("junior", r"\b(?:mid[\s-]level|engineer (?:i|ii)\b)", -1.5),
 ]
 _SIGNAL_PATTERNS = [(kind, re.compile(p, re.IGNORECASE), pts) for kind, p, pts in _SIGNALS]
@@ -333,7 +361,8 @@ def _years(text: str, units: list[Unit]) -> tuple[int | None, list[Evidence]]:
     return years, [e for _, e in found]
 
 
-def assess_level(text: str, units: list[Unit]) -> LevelResult:
+def level_readings(text: str, units: list[Unit]) -> tuple[list[Evidence], dict[str, float], str | None, int | None]:
+    """The level signals seed 000 names, as found: (evidence, totals per kind, level the text names, years)."""
     evidence: list[Evidence] = []
     totals = {"staff": 0.0, "senior": 0.0, "junior": 0.0}
     for unit in units:
@@ -349,64 +378,84 @@ def assess_level(text: str, units: list[Unit]) -> LevelResult:
                 weight = points * unit.weight
                 totals[kind] += abs(weight)
                 evidence.append(Evidence(match.group(0), (match.start(), match.end()), kind, weight))
-    explicit, explicit_reason = _explicit_level(text, units, evidence)
+    explicit, _ = _explicit_level(text, units, evidence)
     years, year_evidence = _years(text, units)
-    evidence = year_evidence + evidence
-    by_years = None if years is None else ("Staff" if years >= 8 else "L5" if years >= 5 else "L4")
+    return year_evidence + evidence, totals, explicit, years
+
+
+def _rule_level(totals: dict[str, float], explicit: str | None, years: int | None) -> str:
+    """The first release's rule (seed 000: the level named, years, lead/define/drive against contribute/support/
+    learn): now one input among others to the fitted level call."""
     staff, senior, junior = totals["staff"], totals["senior"], totals["junior"]
     if explicit:
-        value, reason = explicit, explicit_reason
-    elif by_years:
-        value = by_years
-        reason = f"asks for {years}+ years"
-        if by_years == "L5" and staff >= 6 and staff > junior:
-            value, reason = "Staff", reason + f", and its scope words (set direction, org-wide...) score {staff:g}"
-        elif by_years == "L4" and senior >= 5 and junior < 2 and years >= 3:
-            value, reason = "L5", reason + f", but lead/define/drive language scores {senior:g}"
-        elif by_years == "Staff" and staff < 2 and junior > senior:
-            value, reason = "L5", reason + ", but nothing in it sets direction"
-    else:
-        if staff >= 4 and staff > junior:
-            value, reason = "Staff", f"no years given; scope signals (direction, org-wide) score {staff:g}"
-        elif senior + staff >= 2 and senior + staff > 1.5 * junior:
-            value, reason = "L5", f"no years given; lead/define/drive signals score {senior + staff:g} against {junior:g}"
-        else:
-            value, reason = "L4", (f"no years given; contribute/support/learn signals ({junior:g}) outweigh senior ones "
-                                   f"({senior + staff:g})" if junior else "no years and no seniority signals")
-    return LevelResult(value, reason, evidence, years)
+        return explicit
+    if years is not None:
+        value = "Staff" if years >= 8 else "L5" if years >= 5 else "L4"
+        if value == "L5" and staff >= 6 and staff > junior:
+            return "Staff"
+        if value == "L4" and senior >= 5 and junior < 2 and years >= 3:
+            return "L5"
+        if value == "Staff" and staff < 2 and junior > senior:
+            return "L5"
+        return value
+    if staff >= 4 and staff > junior:
+        return "Staff"
+    return "L5" if senior + staff >= 2 and senior + staff > 1.5 * junior else "L4"
 
 
-# -- flavor ----------------------------------------------------------------------------------
-def assess_flavor(text: str, units: list[Unit], clusters: list[ClusterResult], taxonomy: Taxonomy) -> FlavorResult:
+def _flavor_rules(text: str, units: list[Unit], clusters: list[ClusterResult],
+                  taxonomy: Taxonomy) -> tuple[dict[str, float], dict[str, float]]:
+    """Seed 000's flavor table as the taxonomy encodes it: cluster affinities and flavor phrases, normalised."""
     _, flavor_matcher = keyword_matchers(taxonomy)
-    scores = {f: 0.0 for f in FLAVORS}
-    evidence: list[Evidence] = []
-    for result in clusters:
-        affinity = taxonomy.cluster(result.id).flavor_affinity
-        for f in FLAVORS:
-            scores[f] += result.weight * affinity[f]
+    affinity = {f: sum(c.weight * taxonomy.cluster(c.id).flavor_affinity[f] for c in clusters) for f in FLAVORS}
+    phrases = {f: 0.0 for f in FLAVORS}
     for unit in units:
         if unit.weight == 0:
             continue
-        seen: set[str] = set()
-        for owner, start, end, term in flavor_matcher.find(text, unit.start, unit.end):
-            if owner in seen:  # one vote per unit and flavor
-                continue
-            seen.add(owner)
-            points = 1.5 * unit.weight
-            scores[owner] += points
-            evidence.append(Evidence(term, (start, end), owner, points))
-    total = sum(scores.values())
-    if total <= 0:
-        return FlavorResult(None, {f: 0.0 for f in FLAVORS}, [])
-    normalised = {f: round(scores[f] / total, 3) for f in FLAVORS}
-    winner = max(FLAVORS, key=lambda f: (scores[f], -FLAVORS.index(f)))
-    for result in clusters[:3]:
-        affinity = taxonomy.cluster(result.id).flavor_affinity[winner]
-        if affinity > 0 and result.spans:
-            evidence.append(Evidence(result.name, result.spans[0], "cluster", round(result.weight * affinity, 2)))
-    evidence = sorted((e for e in evidence if e.kind in (winner, "cluster")), key=lambda e: -e.points)[:8]
-    return FlavorResult(winner, normalised, evidence)
+        for owner in {owner for owner, _, _, _ in flavor_matcher.find(text, unit.start, unit.end)}:
+            phrases[owner] += unit.weight
+    def normalised(d: dict[str, float]) -> dict[str, float]:
+        total = sum(d.values())
+        return {k: (v / total if total else 0.0) for k, v in d.items()}
+    return normalised(affinity), normalised(phrases)
+
+
+def _driver_words(name: str) -> str:
+    if name.startswith("title:"):
+        return f"the title word “{name[6:]}”"
+    if name.startswith("cluster:"):
+        return f"the weight of {name[8:].replace('_', ' ')}"
+    if name.startswith(("affinity:", "phrases:")):
+        return "seed 000's flavor table"
+    return {"has_years": "years asked", "years": "the years asked", "years_5plus": "5+ years asked",
+            "years_8plus": "8+ years asked", "names_L4": "the level it names", "names_L5": "the level it names",
+            "names_Staff": "the level it names", "staff_signals": "set-direction / org-wide signals",
+            "rules_say_L4": "seed 000's level rules", "rules_say_L5": "seed 000's level rules",
+            "rules_say_Staff": "seed 000's level rules",
+            "senior_signals": "lead / define / drive signals", "junior_signals": "contribute / support / learn signals",
+            "total_weight": "how much it asks", "has_title": "its title"}.get(name, f"“{name}”")
+
+
+# -- flavor ----------------------------------------------------------------------------------
+def _evidence_of_drivers(text: str, title: str | None, drivers: list[tuple[str, float]],
+                        clusters: list[ClusterResult], kind: str) -> list[Evidence]:
+    """The spans behind a call's strongest features, so the screen can show why."""
+    out: list[Evidence] = []
+    by_id = {c.id: c for c in clusters}
+    for name, points in drivers:
+        span: tuple[int, int] | None = None
+        if name.startswith(("affinity:", "phrases:")):
+            continue
+        if name.startswith("cluster:") and name[8:] in by_id and by_id[name[8:]].spans:
+            span = by_id[name[8:]].spans[0]
+        elif name.startswith("title:") and title:
+            start = text.find(title)
+            span = (start, start + len(title)) if start >= 0 else None
+        elif ":" not in name and "_" not in name:
+            span = term_span(text, name)
+        if span is not None:
+            out.append(Evidence(text[span[0]:span[1]], span, kind, round(points, 2)))
+    return out
 
 
 # -- the decode ------------------------------------------------------------------------------
@@ -422,30 +471,42 @@ def validate_jd(text: str) -> str:
     return text
 
 
-def decode(text: str, *, taxonomy: Taxonomy | None = None, embedder: Embedder | None = None) -> Decode:
-    """JD text -> its clusters, verbs, level and flavor, each with spans that slice back to the text."""
+def decode(text: str, *, title: str | None = None, taxonomy: Taxonomy | None = None,
+           embedder: Embedder | None = None, classify_role: bool = True) -> Decode:
+    """JD text -> its clusters, verbs, level and flavor, each with spans that slice back to the text.
+
+    `title` is the posting's title when the user gives it apart from the text; a first line that
+    reads as a title is taken as one."""
     text = validate_jd(text)
     taxonomy = taxonomy or load_taxonomy()
     cluster_matcher, _ = keyword_matchers(taxonomy)
     units = segment(text)
+    not_jd = not_a_jd(text, units)
+    if not_jd is not None:  # a résumé, a recruiter's email, another language: nothing is invented for it
+        return Decode(text, taxonomy.version, units, [], [], LevelResult(None, "not a job description", [], None),
+                      FlavorResult(None, {f: 0.0 for f in FLAVORS}, []), [not_jd])
     per_cluster: dict[str, dict[str, Any]] = {}
 
-    def credit(cluster_id: str, unit_index: int, span: tuple[int, int], term: str, similarity: float | None) -> None:
+    def credit(cluster_id: str, unit_index: int, span: tuple[int, int], term: str, similarity: float | None,
+               mentions: int = 1) -> None:
         entry = per_cluster.setdefault(cluster_id, {"units": {}, "spans": [], "terms": [], "semantic": []})
-        entry["units"].setdefault(unit_index, units[unit_index].weight)
+        entry["units"][unit_index] = max(entry["units"].get(unit_index, 0.0), units[unit_index].weight * mentions)
         entry["spans"].append(span)
         if term.lower() not in entry["terms"]:
             entry["terms"].append(term.lower())
         if similarity is not None:
             entry["semantic"].append(round(similarity, 3))
 
+    verbs = find_verbs(text, units)
+    verb_spans = sorted(span for v in verbs for span in v.spans)
     unplaced: list[int] = []
     for index, unit in enumerate(units):
         if unit.section == "noise":
             continue
         hits = cluster_matcher.find(text, unit.start, unit.end)
+        mentions = _clause_mentions(text, [s for s in verb_spans if unit.start <= s[0] < unit.end], hits)
         for cluster_id, start, end, term in hits:
-            credit(cluster_id, index, (start, end), term, None)
+            credit(cluster_id, index, (start, end), term, None, mentions[cluster_id])
         if not hits and len(_WORD.findall(unit.text)) >= 4:
             unplaced.append(index)
 
@@ -482,10 +543,67 @@ def decode(text: str, *, taxonomy: Taxonomy | None = None, embedder: Embedder | 
         )
         level = LevelResult(None, "no competencies, so no level", [], None)
         flavor = FlavorResult(None, {f: 0.0 for f in FLAVORS}, [])
+    elif not classify_role:  # the fitting script's view: clusters and readings, no call yet
+        level = LevelResult(None, "not classified", [], None)
+        flavor = FlavorResult(None, {f: 0.0 for f in FLAVORS}, [])
     else:
-        level = assess_level(text, units)
-        flavor = assess_flavor(text, units, clusters, taxonomy)
-    return Decode(text, taxonomy.version, units, clusters, find_verbs(text, units), level, flavor, notes)
+        level, flavor = _calls(text, title, units, clusters, embedder)
+    return Decode(text, taxonomy.version, units, clusters, verbs, level, flavor, notes)
+
+
+_COORDINATION = re.compile(r"^[\s,]*(?:and|or|&|/|,)?[\s,]*$", re.IGNORECASE)
+
+
+def _clause_mentions(text: str, verb_spans: list[tuple[int, int]],
+                     hits: list[tuple[str, int, int, str]]) -> dict[str, int]:
+    """How many verb clauses of a unit ask for each cluster (seed 000 counts "Design and own the evaluation
+    infrastructure" as two mentions of evaluation: two verbs on one object).
+
+    A clause runs from one action verb to the next; a clause that is only a verb and a conjunction
+    ("Design and") shares the object of the clause after it."""
+    starts = [s for s, _ in verb_spans]
+    clauses: dict[str, set[int]] = {}
+    for cluster_id, start, _, _ in hits:
+        clauses.setdefault(cluster_id, set()).add(bisect_right(starts, start))
+    for k in range(len(verb_spans) - 1, 0, -1):  # clause k+1 starts at verb k; walk back so chains share too
+        between = text[verb_spans[k - 1][1]:verb_spans[k][0]]
+        if _COORDINATION.match(between):
+            for owned in clauses.values():
+                if k + 1 in owned:
+                    owned.add(k)
+    return {cluster_id: max(1, len(owned)) for cluster_id, owned in clauses.items()}
+
+
+def role_inputs(text: str, title: str | None, units: list[Unit],
+                clusters: list[ClusterResult]) -> tuple[str, str | None, Readings, list[Evidence]]:
+    """(body, title, readings, level evidence): what the flavor and level classifiers read."""
+    title = title or detect_title(text)
+    # The classifiers read what the posting asks for: benefits, legal text and company blurbs (noise units) are
+    # the same in every posting of a company and would teach them the company, not the role.
+    title_start = text.find(title) if title and text.lstrip().startswith(title) else -1
+    kept = [u.text for u in units if u.weight > 0 and u.section != "noise"
+            and not (title_start >= 0 and u.start < title_start + len(title))]
+    body = "\n".join(kept) or text
+    evidence, totals, explicit, years = level_readings(text, units)
+    affinity, phrases = _flavor_rules(text, units, clusters, load_taxonomy())
+    readings = Readings({c.id: c.weight for c in clusters}, years, explicit, totals, affinity, phrases,
+                        _rule_level(totals, explicit, years))
+    return body, title, readings, evidence
+
+
+def _calls(text: str, title: str | None, units: list[Unit], results: list[ClusterResult],
+           embedder: Embedder | None) -> tuple[LevelResult, FlavorResult]:
+    """Flavor and level from the fitted classifiers, with the evidence that drove each."""
+    body, title, readings, evidence = role_inputs(text, title, units, results)
+    years = readings.years
+    flavor_call, level_call = classify(body, title, readings, embedder)
+    reasons = list(dict.fromkeys(_driver_words(name) for name, _ in level_call.drivers[:3]))
+    level = LevelResult(level_call.value, "mostly " + ", ".join(reasons) if reasons else "the fitted model's prior",
+                        _evidence_of_drivers(text, title, level_call.drivers, results, "driver") + evidence, years,
+                        level_call.probabilities)
+    flavor = FlavorResult(flavor_call.value, flavor_call.probabilities,
+                          _evidence_of_drivers(text, title, flavor_call.drivers, results, flavor_call.value))
+    return level, flavor
 
 
 def _mostly_non_latin(text: str) -> bool:

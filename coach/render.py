@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
-from coach.decode import Decode
+from coach.decode import Decode, FlavorResult, LevelResult
+from coach.taxonomy import load_taxonomy
 
-FLAVOR_NAMES = {
-    "ml_engineer": "ML engineer",
-    "llm_engineer": "LLM engineer",
-    "applied_ai_engineer": "Applied AI engineer",
-    "ai_product_engineer": "AI Product engineer",
-}
+# Two flavors closer than this in probability are both named: the posting is a blend.
+BLEND_MARGIN = 0.15
+
+
+def flavor_name(flavor_id: str | None) -> str:
+    """A flavor's display name, whole (never cut: "AI 21%" was ambiguous)."""
+    if not flavor_id:
+        return "unclear"
+    return load_taxonomy().flavor(flavor_id).name
+
+
+def flavor_line(flavor: FlavorResult) -> str:
+    """The role flavor with its doubt: "LLM engineer (62%)" or "LLM engineer, with a strong Applied AI
+    engineer signal (44% / 38%)"; no flavor is claimed when there is no evidence."""
+    if flavor.value is None:
+        return "unclear (no flavor evidence)"
+    ranked = sorted(flavor.scores.items(), key=lambda kv: -kv[1])
+    (top, p1), (second, p2) = ranked[0], ranked[1]
+    if p1 - p2 < BLEND_MARGIN:
+        return f"{flavor_name(top)}, with a strong {flavor_name(second)} signal ({p1:.0%} / {p2:.0%})"
+    return f"{flavor_name(top)} ({p1:.0%})"
 
 
 def _quote(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def level_line(level: LevelResult) -> str:
+    """The level with its doubt: "L5 (71%)" or "L5, possibly Staff (52% / 38%)"."""
+    if level.value is None:
+        return "unclear"
+    if not level.scores:
+        return level.value
+    ranked = sorted(level.scores.items(), key=lambda kv: -kv[1])
+    (top, p1), (second, p2) = ranked[0], ranked[1]
+    if p1 - p2 < BLEND_MARGIN or p2 >= 0.3:
+        return f"{top}, possibly {second} ({p1:.0%} / {p2:.0%})"
+    return f"{top} ({p1:.0%})"
 
 
 def decode_markdown(decode: Decode, title: str | None = None) -> str:
@@ -22,10 +51,9 @@ def decode_markdown(decode: Decode, title: str | None = None) -> str:
     if not decode.clusters:
         lines += [note for note in decode.notes] + [""]
         return "\n".join(lines)
-    flavor = FLAVOR_NAMES.get(decode.flavor.value or "", "unclear")
-    share = decode.flavor.scores.get(decode.flavor.value or "", 0)
+    flavor = flavor_name(decode.flavor.value)
     lines += [
-        f"**Role flavor:** {flavor} ({share:.0%} of the evidence) · **Level:** {decode.level.value} — {decode.level.reason}",
+        f"**Role flavor:** {flavor_line(decode.flavor)} · **Level:** {level_line(decode.level)} — {decode.level.reason}",
         "",
         "**Action verbs:** " + (", ".join(v.verb for v in decode.verbs) or "none found"),
         "",

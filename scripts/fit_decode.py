@@ -1,0 +1,358 @@
+"""Fit the JD decode's flavor and level classifiers on real postings; report on postings they never saw.
+
+    .venv/bin/python scripts/fit_decode.py            # fit, write coach/data/decode_model.json, report
+    .venv/bin/python scripts/fit_decode.py --freeze   # (once, before fitting) freeze the test split
+
+Data: data/postings/*.jsonl (docs/labelling-postings.md): real published postings, in our own
+words, labelled by the guide. Deduplicated by URL. The test split is every posting whose
+site hashes into the test fifth (sha256(site) % 5 == 0), frozen in data/postings/SPLIT.json;
+fitting refuses to run when it no longer matches.
+
+Each posting is used twice, with its title as the first line and without it (users paste
+both ways); both copies share a group, so cross-validation (grouped by site) never sees one
+copy in training and the other in evaluation. Reported in docs/decode-report.md: accuracy
+and macro-F1 with confusion matrices, on the frozen test split and by grouped cross-
+validation, beside a title-only classifier and the first release's rules; a reliability
+table and plot for the flavor probabilities; precision and recall of bullet -> cluster
+on the hand-labelled bullets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_selection import chi2
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, f1_score
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from coach.decode import decode, role_inputs  # noqa: E402
+from coach.roleclass import LEVELS, MODEL_FILE, body_vector, call, model_from_dict  # noqa: E402
+from coach.sentences import bag, ngrams  # noqa: E402
+from coach.taxonomy import FLAVORS, load_taxonomy  # noqa: E402
+
+DATA = ROOT / "data" / "postings"
+SPLIT_FILE = DATA / "SPLIT.json"
+OUT = ROOT / "coach" / "data" / MODEL_FILE
+REPORT = ROOT / "docs" / "decode-report.md"
+TITLE_VOCAB = 120
+C_GRID = (0.03, 0.1, 0.3, 1.0)
+# Feature sets tried, chosen by grouped CV on the training postings only: (body vocabulary size, embedding?).
+CONFIGS = ((0, False), (150, False), (400, False), (150, True), (400, True))
+
+
+def postings() -> list[dict]:
+    seen: set[str] = set()
+    out = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row["url"] in seen:
+                continue
+            seen.add(row["url"])
+            out.append(row)
+    return out
+
+
+def in_test(site: str) -> bool:
+    return int(hashlib.sha256(site.encode()).hexdigest(), 16) % 5 == 0
+
+
+def split(rows: list[dict], freeze: bool) -> tuple[list[dict], list[dict]]:
+    test = [r for r in rows if in_test(r["site"])]
+    train = [r for r in rows if not in_test(r["site"])]
+    digest = hashlib.sha256(json.dumps(sorted(r["url"] + r["text"] for r in test)).encode()).hexdigest()
+    if freeze:
+        SPLIT_FILE.write_text(json.dumps({
+            "method": "postings deduplicated by URL; test = sha256(site) % 5 == 0",
+            "test_sha256": digest, "n_test": len(test), "n_train": len(train),
+            "test_sites": sorted({r["site"] for r in test})}, indent=2) + "\n", encoding="utf-8")
+        print(f"froze the test split: {len(test)} postings from {len({r['site'] for r in test})} sites")
+    if json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["test_sha256"] != digest:
+        sys.exit("the test split changed since it was frozen (data/postings/SPLIT.json): refusing to fit")
+    return train, test
+
+
+class Example:
+    """One posting as the classifiers see it, with or without its title."""
+
+    def __init__(self, row: dict, with_title: bool, embedder) -> None:
+        text = (row["title"] + "\n\n" + row["text"]) if with_title else row["text"]
+        d = decode(text, embedder=embedder, classify_role=False)
+        self.body, self.title, self.readings, _ = role_inputs(text, None, d.units, d.clusters)
+        self.row, self.with_title, self.text = row, with_title, text
+        self.vector = body_vector(self.body, embedder)
+        self.no_clusters = not d.clusters
+
+
+def fit_vocabulary(texts: list[str], labels: list[str], size: int) -> dict[str, int]:
+    df = Counter(t for text in texts for t in ngrams(text))
+    terms = sorted(t for t, n in df.items() if n >= 3)
+    if not terms:
+        return {}
+    x = bag(texts, {t: i for i, t in enumerate(terms)})
+    scores, _ = chi2(x, labels)
+    best = np.argsort(-np.nan_to_num(scores))[:size]
+    return {terms[i]: n for n, i in enumerate(sorted(best))}
+
+
+def model_dict(target: str, mode: str, clf: LogisticRegression | None, vocabulary: dict, title_vocabulary: dict,
+               cluster_ids: list[str], uses_embedding: bool, coef=None, intercept=None, classes=None) -> dict:
+    return {"target": target, "mode": mode, "vocabulary": vocabulary, "title_vocabulary": title_vocabulary,
+            "cluster_ids": cluster_ids, "flavors": list(FLAVORS), "uses_embedding": uses_embedding, "linear": {
+                "classes": classes or [str(c) for c in clf.classes_],
+                "coef": np.round(coef if coef is not None else clf.coef_, 5).tolist(),
+                "intercept": np.round(intercept if intercept is not None else clf.intercept_, 5).tolist(),
+                "vocabulary": {}, "uses_embedding": False}}
+
+
+def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool] = (150, False), *,
+            title_only: bool = False) -> dict:
+    labels = [label_of(e, target) for e in examples]
+    cluster_ids = [c_.id for c_ in load_taxonomy().clusters]
+    size, uses_embedding = config
+    vocabulary = {} if title_only or not size else fit_vocabulary([e.body for e in examples], labels, size)
+    titled = [e for e in examples if e.title]
+    title_vocabulary = fit_vocabulary([e.title for e in titled], [label_of(e, target) for e in titled], TITLE_VOCAB)
+    shell = model_from_dict(model_dict(target, mode, None, vocabulary, title_vocabulary, cluster_ids,
+                                       uses_embedding and mode == "hybrid", coef=np.zeros((1, 1)),
+                                       intercept=np.zeros(1), classes=["x"]))
+    x = np.stack([features(shell, e, title_only) for e in examples])
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(x, labels)
+    return model_dict(target, mode, clf, vocabulary, title_vocabulary, cluster_ids, shell.uses_embedding)
+
+
+def features(model, e: Example, title_only: bool = False) -> np.ndarray:
+    if title_only:
+        return bag([e.title or ""], model.title_vocabulary)[0]
+    return model.features(e.body, e.title, e.readings, e.vector)
+
+
+def label_of(e: Example, target: str) -> str:
+    return e.row["flavor"] if target == "flavor" else e.row["level"]
+
+
+def predict(model_data: dict, examples: list[Example], title_only: bool = False) -> list[tuple[str, dict]]:
+    model = model_from_dict(model_data)
+    if title_only:
+        out = []
+        for e in examples:
+            probs = model.linear.proba(features(model, e, True)[None, :])[0]
+            out.append((model.linear.classes[int(np.argmax(probs))], dict(zip(model.linear.classes, probs))))
+        return out
+    return [(c.value, c.probabilities) for c in (call(model, e.body, e.title, e.readings, e.vector) for e in examples)]
+
+
+def scores(truth: list[str], predicted: list[str], labels: tuple[str, ...], secondary: list[str | None] | None = None) -> dict:
+    out = {"n": len(truth), "accuracy": round(float(np.mean(np.array(truth) == np.array(predicted))), 3),
+           "macro_f1": round(float(f1_score(truth, predicted, labels=[lab for lab in labels if lab in truth],
+                                            average="macro", zero_division=0)), 3),
+           "confusion": {"labels": list(labels), "matrix": confusion_matrix(truth, predicted, labels=list(labels)).tolist()}}
+    if secondary is not None:
+        out["primary_or_secondary"] = round(float(np.mean([p in (t, s) for t, p, s in zip(truth, predicted, secondary)])), 3)
+    return out
+
+
+def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool = False
+               ) -> tuple[tuple[float, tuple[int, bool]], list[str], list]:
+    """The C and feature set with the best accuracy by cross-validation grouped by site (train only)."""
+    groups = [e.row["site"] for e in examples]
+    configs = [(0, False)] if title_only else [k for k in CONFIGS if mode == "hybrid" or not k[1]]
+    best = None
+    for config in configs:
+        for c in C_GRID:
+            predicted: list = [None] * len(examples)
+            for tr, te in GroupKFold(n_splits=5).split(examples, groups=groups):
+                model = fit_one([examples[i] for i in tr], target, mode, c, config, title_only=title_only)
+                for i, p in zip(te, predict(model, [examples[i] for i in te], title_only)):
+                    predicted[i] = p
+            acc = float(np.mean([p[0] == label_of(e, target) for p, e in zip(predicted, examples)]))
+            if best is None or acc > best[1]:
+                best = ((c, config), acc, predicted)
+    return best[0], [p[0] for p in best[2]], [p[1] for p in best[2]]
+
+
+def evaluate(examples: list[Example], predicted: list[str], target: str) -> dict:
+    labels = FLAVORS if target == "flavor" else LEVELS
+    out = {}
+    for name, keep in (("title removed", lambda e: not e.with_title), ("title as first line", lambda e: e.with_title)):
+        idx = [i for i, e in enumerate(examples) if keep(e)]
+        truth = [label_of(examples[i], target) for i in idx]
+        second = [examples[i].row.get("flavor_secondary") for i in idx] if target == "flavor" else None
+        out[name] = scores(truth, [predicted[i] for i in idx], labels, second)
+    return out
+
+
+def reliability(probabilities: list[dict], truth: list[str], bins: int = 5) -> list[dict]:
+    conf = np.array([max(p.values()) for p in probabilities])
+    right = np.array([max(p, key=p.get) == t for p, t in zip(probabilities, truth)])
+    out = []
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        sel = (conf >= lo) & (conf < lo + 1 / bins)
+        if sel.any():
+            out.append({"bin": f"{lo:.1f}-{lo + 1 / bins:.1f}", "n": int(sel.sum()),
+                        "confidence": round(float(conf[sel].mean()), 3), "accuracy": round(float(right[sel].mean()), 3)})
+    return out
+
+
+def reliability_svg(rows: list[dict], path: Path) -> None:
+    w, h, pad = 320, 320, 40
+    def xy(c: float, a: float) -> tuple[float, float]:
+        return pad + c * (w - 2 * pad), h - pad - a * (h - 2 * pad)
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(r["confidence"], r["accuracy"]) for r in rows))
+    dots = "".join(f'<circle cx="{xy(r["confidence"], r["accuracy"])[0]:.1f}" cy="{xy(r["confidence"], r["accuracy"])[1]:.1f}" '
+                   f'r="{2 + min(r["n"], 100) ** 0.5:.1f}" fill="#3b82f6" opacity="0.7"/>' for r in rows)
+    x0, y0 = xy(0, 0)
+    x1, y1 = xy(1, 1)
+    path.write_text(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'
+        f'<rect width="{w}" height="{h}" fill="white"/><line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999" '
+        f'stroke-dasharray="4"/><polyline points="{points}" fill="none" stroke="#3b82f6" stroke-width="2"/>{dots}'
+        f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="black"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" '
+        f'stroke="black"/><text x="{w / 2}" y="{h - 8}" text-anchor="middle">mean predicted probability (top flavor)</text>'
+        f'<text x="12" y="{h / 2}" transform="rotate(-90 12 {h / 2})" text-anchor="middle">observed accuracy</text>'
+        f'<text x="{w / 2}" y="16" text-anchor="middle">Flavor reliability (grouped CV)</text></svg>\n', encoding="utf-8")
+
+
+def cluster_precision_recall(rows: list[dict], embedder) -> dict:
+    """Bullet -> cluster: the decode's clusters for each hand-labelled bullet against its labels."""
+    tp = fp = fn = 0
+    per: Counter = Counter()
+    for row in rows:
+        labelled = row.get("bullet_clusters") or []
+        if not labelled:
+            continue
+        d = decode(row["text"], embedder=embedder, classify_role=False)
+        for item in labelled:
+            start = row["text"].find(item["bullet"])
+            if start < 0:
+                continue
+            end = start + len(item["bullet"])
+            found = {c.id for c in d.clusters for s, e in c.spans if s < end and e > start}
+            truth = set(item["clusters"])
+            tp += len(found & truth)
+            fp += len(found - truth)
+            fn += len(truth - found)
+            for cid in truth - found:
+                per[("missed", cid)] += 1
+            for cid in found - truth:
+                per[("extra", cid)] += 1
+    precision = tp / max(tp + fp, 1)
+    recall = tp / max(tp + fn, 1)
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "tp": tp, "fp": fp, "fn": fn,
+            "most_missed": [f"{c} ({n})" for (k, c), n in per.most_common() if k == "missed"][:6],
+            "most_extra": [f"{c} ({n})" for (k, c), n in per.most_common() if k == "extra"][:6]}
+
+
+def rules_v1(examples: list[Example], target: str) -> list[str]:
+    from first_release import load
+
+    decode_v1 = load("coach/decode.py")
+
+    out = []
+    for e in examples:
+        d = decode_v1.decode(e.text)
+        out.append((d.flavor.value if target == "flavor" else d.level.value) or "none")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--freeze", action="store_true")
+    args = parser.parse_args()
+    rows = postings()
+    train_rows, test_rows = split(rows, args.freeze)
+    print(f"{len(rows)} postings: train {len(train_rows)}, test {len(test_rows)} (frozen)")
+    from models.datadir import models_dir
+    from models.loader import load_embedder
+    from models.store import ModelStore
+
+    embedder = load_embedder(ModelStore(models_dir=models_dir()))
+    report: dict = {"data": {"postings": len(rows), "train": len(train_rows), "test": len(test_rows),
+                             "sites": len({r["site"] for r in rows}),
+                             "flavors": Counter(r["flavor"] for r in rows), "levels": Counter(r["level"] for r in rows)},
+                    "results": {}}
+    out = {"version": time.strftime("%Y.%m.%d"), "models": []}
+    for mode, emb in (("hybrid", embedder), ("lexical", None)):
+        train = [Example(r, t, emb) for r in train_rows for t in (False, True)]
+        test = [Example(r, t, emb) for r in test_rows for t in (False, True)]
+        for target in ("flavor", "level"):
+            (c, config), cv_pred, cv_probs = grouped_cv(train, target, mode)
+            model = fit_one(train, target, mode, c, config)
+            out["models"].append(model)
+            test_pred = [p for p, _ in predict(model, test)]
+            entry = {"C": c, "features": {"body_vocabulary": config[0], "embedding": config[1]},
+                     "cross-validated (grouped by site, train)": evaluate(train, cv_pred, target),
+                     "frozen test split": evaluate(test, test_pred, target)}
+            if mode == "hybrid":
+                (tc, tconfig), _, _ = grouped_cv(train, target, mode, title_only=True)
+                title_model = fit_one(train, target, mode, tc, tconfig, title_only=True)
+                titled_test = [e for e in test if e.with_title]
+                entry["baseline: title only (frozen test, with title)"] = scores(
+                    [label_of(e, target) for e in titled_test],
+                    [p for p, _ in predict(title_model, titled_test, title_only=True)],
+                    FLAVORS if target == "flavor" else LEVELS)
+                entry["baseline: first release's rules (frozen test)"] = evaluate(test, rules_v1(test, target), target)
+                if target == "flavor":
+                    truth = [label_of(e, target) for e in train]
+                    report["reliability"] = reliability(cv_probs, truth)
+                    reliability_svg(report["reliability"], ROOT / "docs" / "flavor-reliability.svg")
+            report["results"][f"{mode} {target}"] = entry
+            summary = entry["frozen test split"]
+            print(f"  {mode} {target}: C={c}, features {config}; test accuracy without title "
+                  f"{summary['title removed']['accuracy']}, "
+                  f"with title {summary['title as first line']['accuracy']}; CV "
+                  f"{entry['cross-validated (grouped by site, train)']['title removed']['accuracy']}")
+    report["clusters"] = cluster_precision_recall(rows, embedder)
+    OUT.write_text(json.dumps(out, separators=(",", ":")) + "\n", encoding="utf-8")
+    (ROOT / "docs" / "decode-report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_markdown(report)
+    print(f"wrote {OUT.relative_to(ROOT)} and {REPORT.relative_to(ROOT)}")
+
+
+def write_markdown(report: dict) -> None:
+    lines = ["# JD decode: flavor and level, fitted and checked", "", "Made by `scripts/fit_decode.py`; do not edit by hand.",
+             "", f"Postings: {report['data']['postings']} from {report['data']['sites']} sites "
+             f"(train {report['data']['train']}, frozen test {report['data']['test']}).",
+             f"Flavors: {dict(report['data']['flavors'])}. Levels: {dict(report['data']['levels'])}.", "",
+             "| model | data | title | n | accuracy | macro-F1 | flavor: primary or secondary |", "|---|---|---|---|---|---|---|"]
+    for name, entry in report["results"].items():
+        for data_name, block in entry.items():
+            if data_name in ("C", "features"):
+                continue
+            items = block.items() if "n" not in block else [("with title", block)]
+            for title, m in items:
+                lines.append(f"| {name} | {data_name} | {title} | {m['n']} | {m['accuracy']} | {m['macro_f1']} | "
+                             f"{m.get('primary_or_secondary', '')} |")
+    lines += ["", "## Confusion matrices (hybrid, frozen test split, title removed)", ""]
+    for target in ("flavor", "level"):
+        m = report["results"][f"hybrid {target}"]["frozen test split"]["title removed"]["confusion"]
+        lines += [f"**{target}** (rows: truth, columns: predicted)", "", "| | " + " | ".join(m["labels"]) + " |",
+                  "|---" * (len(m["labels"]) + 1) + "|"]
+        lines += [f"| {lab} | " + " | ".join(str(v) for v in row) + " |" for lab, row in zip(m["labels"], m["matrix"])]
+        lines.append("")
+    lines += ["## Reliability of the flavor probability (grouped CV, train)", "", "| bin | n | mean probability | accuracy |",
+              "|---|---|---|---|"]
+    lines += [f"| {r['bin']} | {r['n']} | {r['confidence']} | {r['accuracy']} |" for r in report["reliability"]]
+    c = report["clusters"]
+    lines += ["", "![reliability](flavor-reliability.svg)", "", "## Bullet -> cluster on hand-labelled bullets", "",
+              f"Precision {c['precision']}, recall {c['recall']} (tp {c['tp']}, fp {c['fp']}, fn {c['fn']}). "
+              f"Most missed: {', '.join(c['most_missed'])}. Most often extra: {', '.join(c['most_extra'])}."]
+    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
