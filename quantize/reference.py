@@ -7,12 +7,14 @@ it again measures what each type loses relative to those weights; with a network
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from models.errors import InputError
+from models.store import sha256_file
 
 
 def dequantize_gguf(source: Path, output: Path, *, out_type: str = "F16",
@@ -47,4 +49,8 @@ def dequantize_gguf(source: Path, output: Path, *, out_type: str = "F16",
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    # The source is a file the user named, not one ModelStore verified: record what it was.
+    recipe = {"source": str(source), "source_sha256": sha256_file(source), "type": out_type,
+              "made_by": "gguf dequantize (quantize/reference.py)", "output_sha256": sha256_file(output)}
+    output.with_name(output.name + ".recipe.json").write_text(json.dumps(recipe, indent=2))
     return output
