@@ -231,3 +231,16 @@ def test_interview_list_shows_interviews(capsys, tmp_path):
     run(capsys, "interview", "--jd", str(jd), "--answers", str(jd), "--no-model", "--questions", "2")
     code, out, _ = run(capsys, "interview", "--list")
     assert code == 0 and "1/2 answered" in out
+
+
+def test_a_saved_jd_is_decoded_again_only_when_asked_and_says_what_changed(capsys, tmp_path):
+    from coach.jds import saved_decode
+    from coach.storage import open_db
+
+    jd = tmp_path / "jd.txt"
+    jd.write_text(WORKED)
+    run(capsys, "decode", str(jd), "--save", "--lexical")
+    before = saved_decode(open_db(), 1)
+    code, out, _ = run(capsys, "jds", "--redecode", "1")
+    assert code == 0 and "decoded “" in out and ("nothing changed" in out or ":" in out)
+    assert [c.id for c in saved_decode(open_db(), 1).clusters][:2] == [c.id for c in before.clusters][:2]

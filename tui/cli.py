@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("jds", help="list the job descriptions you saved")
+    p.add_argument("--redecode", type=int, metavar="JD_ID",
+                   help="decode a saved JD again with the current models and taxonomy, and say what changed")
     p.set_defaults(func=cmd_jds)
 
     p = sub.add_parser("gaps", help="your competency matrix for a saved JD: rate, note evidence, see priorities")

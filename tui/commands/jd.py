@@ -82,7 +82,14 @@ def cmd_jds(args: argparse.Namespace) -> int:
 
     from coach.jds import list_jds
 
-    _, db = open_context()
+    store, db = open_context()
+    if args.redecode is not None:
+        from coach.services.decoding import redecode
+
+        embedder, _ = embedder_or_none(store)
+        decoded, changes = redecode(db, args.redecode, embedder=embedder)
+        print(f"decoded “{decoded.jd.title}” again: " + ("; ".join(changes) if changes else "nothing changed"))
+        return EXIT_OK
     saved = list_jds(db)
     if not saved:
         print("no saved job descriptions; `coach decode FILE --save` keeps one")
