@@ -29,6 +29,7 @@ MAX_JD_CHARS = 1_000_000  # beyond this it is not a job description; 100k+ JDs s
 SEMANTIC_THRESHOLD = 0.40  # cosine to a cluster's nearest anchor for a keyword-less unit to land there
 SEMANTIC_MARGIN = 0.04  # ...and this far ahead of the runner-up (company blurbs sit close to several)
 LEVELS = ("L4", "L5", "Staff")
+UNIT_EMBED_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +150,18 @@ class _Matcher:
 
     owner: dict[tuple[str, ...], str]  # token tuple -> cluster or flavor id
     longest: int
+    first_words: frozenset[str] = frozenset()  # the first token of every phrase: a match can start nowhere else
 
     def find(self, text: str, start: int, end: int) -> list[tuple[str, int, int, str]]:
         lowered = text[start:end].lower().replace("’", "'")
         tokens = [(m.group(0), start + m.start(), start + m.end()) for m in _TOKEN.finditer(lowered)]
         hits, i = [], 0
+        first = self.first_words
         while i < len(tokens):
+            word = tokens[i][0]
+            if word not in first and word[:-1] not in first and word[:-2] not in first:
+                i += 1
+                continue
             for n in range(min(self.longest, len(tokens) - i), 0, -1):
                 words = tuple(t[0] for t in tokens[i : i + n])
                 owner = self.owner.get(words)
@@ -181,7 +188,7 @@ def _build_matcher(owned: dict[str, list[str]]) -> _Matcher:
                 owner.setdefault(key, owner_id)
             if len(key) > 1 and "-" in keyword:  # "fine-tune" also as "finetune"
                 owner.setdefault(("".join(key),), owner_id)
-    return _Matcher(owner, max((len(k) for k in owner), default=1))
+    return _Matcher(owner, max((len(k) for k in owner), default=1), frozenset(k[0] for k in owner))
 
 
 @cache
@@ -512,7 +519,9 @@ def decode(text: str, *, title: str | None = None, taxonomy: Taxonomy | None = N
 
     if embedder is not None and unplaced:
         index_ = semantic_index(taxonomy, embedder)
-        sims = index_.cluster_similarities([units[i].text for i in unplaced])
+        # A unit's first ~60 words carry what it asks for; the rest only costs time (a 10,000-character decode
+        # has a 300 ms budget, most of it this embedding).
+        sims = index_.cluster_similarities([units[i].text[:UNIT_EMBED_CHARS] for i in unplaced])
         for row, unit_index in enumerate(unplaced):
             order = np.argsort(-sims[row])
             best, second = float(sims[row, order[0]]), float(sims[row, order[1]])
