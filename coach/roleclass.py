@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from coach.linear import LinearModel
-from coach.sentences import bag, ngrams
+from coach.sentences import bag
 from models.embeddings import Embedder
 
 MODEL_FILE = "decode_model.json"
@@ -155,7 +155,3 @@ def term_span(text: str, term: str) -> tuple[int, int] | None:
     words = [re.escape(w) if not w.startswith("<") else r"\$?\d[\d.,]*%?" for w in term.split()]
     match = re.search(r"\b" + r"\W+".join(words) + r"\b", text, re.IGNORECASE)
     return None if match is None else (match.start(), match.end())
-
-
-def vocabulary_terms(text: str) -> set[str]:
-    return ngrams(text)
