@@ -172,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-model", action="store_true", help="plain templates, no model")
     p.set_defaults(func=cmd_stories)
 
+    from tui.commands.brief import add_parser as add_brief
+
+    add_brief(sub)
+
     p = sub.add_parser("score", help="score one answer against the rubric (and get the coach's feedback)")
     p.add_argument("--competency", required=True, metavar="ID", help="a cluster id, e.g. evaluation")
     p.add_argument("--question", required=True)
