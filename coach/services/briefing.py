@@ -66,4 +66,8 @@ def write_brief(brief: Brief, path: Path, *, html: bool = False) -> Path:
 def export_brief(brief: Brief, directory: Path) -> tuple[Path, Path]:
     """The brief as Markdown and as a printable HTML page, side by side in `directory`."""
     stem = f"brief-{brief.jd_id}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # as the data directory: the brief is personal
+    except OSError as exc:
+        raise InputError(f"cannot create {directory}: {exc.strerror or exc}") from None
     return (write_brief(brief, directory / f"{stem}.md"), write_brief(brief, directory / f"{stem}.html", html=True))

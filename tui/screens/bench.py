@@ -56,21 +56,28 @@ class BenchScreen(CoachScreen):
             self.notify("The model is not loaded yet", severity="warning")
             return
         self.query_one("#figures", Static).update("Measuring…")
-        self.run_bench()
+        self.cancel = threading.Event()  # this run's own: an earlier Esc cannot stop it
+        self.run_bench(self.cancel)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="bench")
-    def run_bench(self) -> None:
+    def run_bench(self, cancel: threading.Event) -> None:
         ctx = self.app.ctx
-        self.cancel = threading.Event()
-        try:
-            result = measure_stream(ctx.model, max_tokens=128, cancel=self.cancel)
-        except CoachError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+        with ctx.model_job(cancel) as model:
+            if model is None:
+                self.app.call_from_thread(self.query_one("#figures", Static).update, "The model is not loaded yet.")
+                return
+            try:
+                result = measure_stream(model, max_tokens=128, cancel=cancel)
+            except CoachError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="error")
+                return
+            threads = getattr(model, "n_threads", None)
+        if cancel.is_set():  # a stopped run measures nothing worth keeping
+            self.app.call_from_thread(self.query_one("#figures", Static).update, "Stopped: nothing recorded.")
             return
         sha256 = ctx.manifest.sha256 if ctx.manifest.id == result.model_id else None
         benchruns.record(ctx.db, [{"kind": "app-stream", "model_id": result.model_id, "figures": result.to_dict(),
-                                   "fingerprint": fingerprint(model_sha256=sha256,
-                                                              threads=getattr(ctx.model, "n_threads", None))}])
+                                   "fingerprint": fingerprint(model_sha256=sha256, threads=threads)}])
         self.app.call_from_thread(self.show_result, result)
 
     def show_result(self, result) -> None:

@@ -21,6 +21,7 @@ from coach.textfiles import read_text_file
 from models.errors import CoachError
 from tui.context import Batcher
 from tui.screens.base import CoachScreen
+from tui.screens.brief import BriefScreen
 from tui.widgets import StreamView, bar
 
 CLUSTER_STYLES = ["on dark_green", "on dark_blue", "on dark_magenta", "on dark_red", "on grey37", "on dark_cyan",
@@ -70,6 +71,7 @@ class DecodeScreen(CoachScreen):
         Binding("escape", "cancel", "Stop the model"),
         Binding("ctrl+o", "focus_path", "Open a file"),
         Binding("ctrl+y", "copy", "Copy the read"),
+        Binding("ctrl+b", "brief", "Brief"),
     ]
     DEFAULT_CSS = """
     DecodeScreen #input-row { height: auto; }
@@ -85,6 +87,7 @@ class DecodeScreen(CoachScreen):
     def __init__(self) -> None:
         super().__init__()
         self.result: Decode | None = None
+        self.jd_id: int | None = None  # the saved JD of the decode shown (None: not saved, nothing to brief)
         self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -121,6 +124,13 @@ class DecodeScreen(CoachScreen):
         self.app.copy_to_clipboard(self.query_one("#read-text", StreamView).text)
         self.notify("Copied the coach's read")
 
+    def action_brief(self) -> None:
+        if self.jd_id is None:
+            self.notify("Decode a job description first (Ctrl+R): the brief is of the decode shown.",
+                        severity="warning")
+            return
+        self.app.push_screen(BriefScreen(self.jd_id))
+
     def action_decode(self) -> None:
         text = self.query_one("#jd-input", TextArea).text
         path = self.query_one("#path", Input).value.strip()
@@ -136,6 +146,7 @@ class DecodeScreen(CoachScreen):
     @dataclass
     class Decoded(Message):
         result: Decode
+        jd_id: int | None = None
 
     @dataclass
     class ReadPiece(Message):
@@ -150,13 +161,14 @@ class DecodeScreen(CoachScreen):
         except CoachError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.post_message(self.Decoded(decoded.decode))
+        self.post_message(self.Decoded(decoded.decode, decoded.jd.id if decoded.jd else None))
         self.stream_model_read(decoded.decode)
 
     @on(Decoded)
     def show_decode(self, message: Decoded) -> None:
         result = message.result
         self.result = result
+        self.jd_id = message.jd_id
         self.query_one("#jd-text", Static).update(highlighted(result))
         self.query_one("#summary", Static).update(summary(result))
         self.query_one("#read-text", StreamView).set_text("")

@@ -6,17 +6,29 @@ import datetime as dt
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from coach.interview import active_interviews
 from coach.jds import list_jds
 from coach.progress import checklist, history, next_drills
+from coach.services.briefing import latest_jd_id
 from tui.screens.base import CoachScreen
+from tui.screens.brief import BriefScreen
 from tui.widgets import ModelPanel
 
 
 class HomeScreen(CoachScreen):
+    BINDINGS = [Binding("b,ctrl+b", "brief", "Brief")]
+
+    def action_brief(self) -> None:
+        jd_id = latest_jd_id(self.app.ctx.db)
+        if jd_id is None:
+            self.notify("No decoded job description yet: F3 decodes one.", severity="warning")
+            return
+        self.app.push_screen(BriefScreen(jd_id))
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():

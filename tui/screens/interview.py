@@ -123,7 +123,8 @@ class InterviewScreen(CoachScreen):
         return None if self.session is None else self.session.interview_id
 
     def new_cancel(self, job: str) -> threading.Event:
-        """One cancel event per job: Esc stops what runs now, never the next job."""
+        """One cancel event per job, made on the UI thread as the job starts: Esc stops what runs now,
+        never the next job, and an Esc pressed before the worker begins still counts."""
         event = threading.Event()
         self.cancels[job] = event
         return event
@@ -132,7 +133,7 @@ class InterviewScreen(CoachScreen):
         self.refresh_choices()
         active = iv.active_interviews(self.app.ctx.db)
         if active:
-            self.resume(active[0]["id"])
+            self.resume_worker(active[0]["id"], self.new_cancel("question"))
 
     def on_screen_resume(self) -> None:
         self.refresh_choices()
@@ -167,38 +168,35 @@ class InterviewScreen(CoachScreen):
             count = max(1, min(20, int(self.query_one("#count", Input).value or "5")))
         except ValueError:
             count = 5
-        self.start_worker(int(jd_id), count)
+        self.start_worker(int(jd_id), count, self.new_cancel("question"))
 
     # -- workers: they compute and post; the handlers below touch the widgets ---------------------
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
-    def start_worker(self, jd_id: int, count: int) -> None:
+    def start_worker(self, jd_id: int, count: int, cancel: threading.Event) -> None:
         ctx = self.app.ctx
         session = flow.start(ctx.db, jd_id, n=count, embedder=ctx.get_embedder())
         self.post_message(self.Started(session))
-        self.ask(session)
-
-    def resume(self, interview_id: int) -> None:
-        self.resume_worker(interview_id)
+        self.ask(session, cancel)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
-    def resume_worker(self, interview_id: int) -> None:
+    def resume_worker(self, interview_id: int, cancel: threading.Event) -> None:
         ctx = self.app.ctx
         session, rescored = flow.resume(ctx.db, interview_id, embedder=ctx.get_embedder())
         note = f"{rescored} stored answer(s) scored on resume" if rescored else ""
         self.post_message(self.Started(session, note))
-        self.ask(session)
+        self.ask(session, cancel)
 
-    def ask(self, session: flow.Session) -> None:
+    def ask(self, session: flow.Session, cancel: threading.Event) -> None:
         """From a worker: stream the next question, batched."""
         ctx = self.app.ctx
         batcher = Batcher(lambda piece: self.post_message(self.QuestionEvent(flow.QuestionText(piece))))
-        for event in flow.ask_next(ctx.db, session, model=ctx.model, embedder=ctx.get_embedder(),
-                                   cancel=self.new_cancel("question")):
-            if isinstance(event, flow.QuestionText):
-                batcher.add(event.text)
-                continue
-            batcher.flush()
-            self.post_message(self.QuestionEvent(event))
+        with ctx.model_job(cancel) as model:
+            for event in flow.ask_next(ctx.db, session, model=model, embedder=ctx.get_embedder(), cancel=cancel):
+                if isinstance(event, flow.QuestionText):
+                    batcher.add(event.text)
+                    continue
+                batcher.flush()
+                self.post_message(self.QuestionEvent(event))
 
     @on(Started)
     def show_started(self, message: Started) -> None:
@@ -255,24 +253,25 @@ class InterviewScreen(CoachScreen):
         self.scoring = True
         self.answered_idx = self.turn.idx
         self.query_one("#feedback", StreamView).set_text("")
-        self.score_worker(answer_id, self.turn, answer)
+        self.score_worker(answer_id, self.turn, answer, self.new_cancel("score"))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="score")
-    def score_worker(self, answer_id: int, turn: iv.Turn, answer: str) -> None:
+    def score_worker(self, answer_id: int, turn: iv.Turn, answer: str, cancel: threading.Event) -> None:
         ctx = self.app.ctx
         batcher = Batcher(lambda piece: self.post_message(self.FeedbackPiece(piece)))
         current = None
         error = None
         try:
-            for event in flow.score(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
-                                    embedder=ctx.get_embedder(), model=ctx.model, cancel=self.new_cancel("score")):
-                if isinstance(event, RubricResult):
-                    self.post_message(self.Scored(event))
-                elif isinstance(event, FeedbackText):
-                    if event.slot != current:
-                        batcher.add(("\n" if current else "") + f"{event.slot.title}: ")
-                        current = event.slot
-                    batcher.add(event.text)
+            with ctx.model_job(cancel) as model:
+                for event in flow.score(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
+                                        embedder=ctx.get_embedder(), model=model, cancel=cancel):
+                    if isinstance(event, RubricResult):
+                        self.post_message(self.Scored(event))
+                    elif isinstance(event, FeedbackText):
+                        if event.slot != current:
+                            batcher.add(("\n" if current else "") + f"{event.slot.title}: ")
+                            current = event.slot
+                        batcher.add(event.text)
         except CoachError as exc:
             error = str(exc)
         batcher.flush()
@@ -299,8 +298,8 @@ class InterviewScreen(CoachScreen):
         if self.scoring:
             self.notify("Still scoring this answer", severity="warning")
             return
-        self.next_worker(self.session)
+        self.next_worker(self.session, self.new_cancel("question"))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="interview")
-    def next_worker(self, session: flow.Session) -> None:
-        self.ask(session)
+    def next_worker(self, session: flow.Session, cancel: threading.Event) -> None:
+        self.ask(session, cancel)

@@ -85,15 +85,15 @@ class ModelsScreen(CoachScreen):
     def action_use(self) -> None:
         manifest = self.selected()
         ctx = self.app.ctx
+        if self.app.model_loading:
+            self.notify("A model is loading: choose again once it is ready", severity="warning")
+            return
         try:
             use_model(ctx.db, ctx.store.registry, manifest.id)
         except CoachError as exc:
             self.notify(str(exc), severity="error")
             return
-        if ctx.model is not None:
-            ctx.model.close()
-            ctx.model = None
-        ctx.manifest = manifest
+        # The old model stops what it writes and closes off this thread, once no job holds it.
+        self.app.switch_model(manifest)
         self.refresh_table()
-        self.app.prepare_model()
         self.notify(f"Loading {manifest.name}…")

@@ -114,22 +114,24 @@ class StoriesScreen(CoachScreen):
             self.notify("Save a story first", severity="warning")
             return
         self.query_one("#openings-text", StreamView).set_text("")
-        self.retarget_worker(self.story)
+        self.cancel = threading.Event()  # this job's own, made before it starts: an earlier Esc cannot stop it
+        self.retarget_worker(self.story, self.cancel)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="stories")
-    def retarget_worker(self, story: Story) -> None:
+    def retarget_worker(self, story: Story, cancel: threading.Event) -> None:
         view = self.query_one("#openings-text", StreamView)
         batcher = Batcher(lambda piece: self.app.call_from_thread(view.append, piece))
-        cancel = self.cancel = threading.Event()  # this job's own: an earlier Esc must not stop it
         current = None
-        try:
-            for flavor, text in retarget(story, self.app.ctx.model, self.app.ctx.db):
-                if cancel.is_set():
-                    break
-                if flavor != current:
-                    batcher.add(("\n" if current else "") + f"{flavor_name(flavor)}: ")
-                    current = flavor
-                batcher.add(text)
-        except CoachError as exc:
-            batcher.add(f"\n(the model stopped: {exc})")
+        with self.app.ctx.model_job(cancel) as model:
+            try:
+                for flavor, text in retarget(story, model, self.app.ctx.db):
+                    if cancel.is_set():
+                        batcher.add("\n(stopped)")
+                        break
+                    if flavor != current:
+                        batcher.add(("\n" if current else "") + f"{flavor_name(flavor)}: ")
+                        current = flavor
+                    batcher.add(text)
+            except CoachError as exc:
+                batcher.add(f"\n(the model stopped: {exc})")
         batcher.flush()
