@@ -51,6 +51,7 @@ def test_the_seeds_two_gaps_are_the_weak_spots_once_its_ratings_are_entered(db, 
     assert brief_for(db, jd_id).weak_spots == []
     for cluster, confidence in SEED_RATINGS.items():
         set_row(db, jd_id, cluster, confidence=confidence)
+    set_row(db, jd_id, "prompting", confidence=3)  # not in the seed's matrix: a 3 is no gap (seed 000: 1-2 are)
     spots = {w.cluster_id: w for w in brief_for(db, jd_id).weak_spots}
     assert set(spots) == {"cross_functional", "safety_privacy"}
     # Seed 000's prescriptions: confidence 2 -> one strong STAR story; confidence 1 -> "how I would approach it".
