@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -13,7 +17,8 @@ from textual.widgets import Markdown
 from textual.worker import Worker
 
 from models.errors import CoachError
-from models.store import MISSING, VERIFIED, human_bytes
+from models.registry import Manifest
+from models.store import VERIFIED, human_bytes
 from tui.context import AppContext
 from tui.screens.base import report_worker_error
 from tui.screens.bench import BenchScreen
@@ -24,6 +29,8 @@ from tui.screens.interview import InterviewScreen
 from tui.screens.models import ModelsScreen
 from tui.screens.stories import StoriesScreen
 from tui.widgets import ModelPanel
+
+T = TypeVar("T")
 
 HELP = """\
 # coach — keys
@@ -108,26 +115,37 @@ class CoachApp(App[None]):
         self.push_screen(HelpScreen())
 
     # -- the model, prepared off the UI thread -------------------------------------------------
+    @property
+    def model_loading(self) -> bool:
+        return any(w.group == "model" and not w.is_finished for w in self.workers)
+
+    def switch_model(self, manifest: Manifest) -> bool:
+        """Make `manifest` the coach's model: the jobs using the old one stop, it closes once they
+        have ended (off the UI thread), then the new one loads. False while a load is under way."""
+        if self.model_loading:
+            return False
+        self.ctx.manifest = manifest
+        self.show_model_stage(f"Loading {manifest.name}…", True)
+        self.prepare_model()
+        return True
+
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
     def prepare_model(self) -> None:
         """Materialise (first run), verify and load the active model; then the embedder."""
         ctx = self.ctx
+        ctx.retire_model()  # a switch: the old model closes once no job holds it
         last = [0.0]
 
-        def report(stage: str) -> Callable[[int, int], None]:
-            def progress(done: int, total: int) -> None:
-                now = time.monotonic()
-                if now - last[0] > 0.1 or done >= total:  # batch UI updates
-                    last[0] = now
-                    self.call_from_thread(self.show_model_stage, f"{stage}… {human_bytes(done)} of "
-                                          f"{human_bytes(total)}", True, done, total)
-            return progress
+        def on_progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if not total or now - last[0] > 0.1 or done >= total:  # batch UI updates
+                last[0] = now
+                text = f"{stage}… {human_bytes(done)} of {human_bytes(total)}" if total else f"{stage}…"
+                self.call_from_thread(self.show_model_stage, text, True, done, total)
 
         try:
-            if ctx.store.status(ctx.manifest) == MISSING:
-                ctx.store.materialize(ctx.manifest, report("Materialising the model from its installed packages"))
             t0 = time.perf_counter()
-            model = ctx.model_factory(ctx.store, ctx.manifest, report("Verifying sha256"))
+            model = at_low_priority(ctx.model_factory, ctx.store, ctx.manifest, on_progress)
             ctx.model = model
             seconds = time.perf_counter() - t0
             label = "sha256 verified" if ctx.store.status(ctx.manifest) == VERIFIED else ctx.store.status(ctx.manifest)
@@ -136,7 +154,12 @@ class CoachApp(App[None]):
         except CoachError as exc:
             self.call_from_thread(self.show_model_stage, f"Status: not available — {exc}", False)
             self.call_from_thread(self.notify, str(exc), title="Model", severity="error", timeout=10)
-        ctx.get_embedder()
+        self.call_from_thread(self.load_embedder)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="embedder")
+    def load_embedder(self) -> None:
+        """In a thread of normal priority: the embedder's own threads inherit it."""
+        self.ctx.get_embedder()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Any error in the app's own background work becomes a notification (screens do the same)."""
@@ -158,6 +181,32 @@ class CoachApp(App[None]):
 
     def on_unmount(self) -> None:
         self.ctx.close()
+
+
+def at_low_priority(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn` in a fresh thread of lower priority and wait for it. Hashing and loading a model take
+    every core they get, and on a two-core laptop the UI thread then waits seconds for a key. On
+    Linux a thread has its own nice value, inherited by the threads it starts; the pool threads that
+    run the app's other work never get it (an unprivileged process cannot raise it back)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        if sys.platform == "linux":
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            except OSError:
+                pass
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="coach-low-priority", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def build_app(*, ctx: AppContext | None = None) -> CoachApp:

@@ -19,6 +19,7 @@ from coach.render import flavor_line, level_line
 from coach.services.decoding import decode_and_save
 from coach.textfiles import read_text_file
 from models.errors import CoachError
+from models.runtime import TextModel
 from tui.context import Batcher
 from tui.screens.base import CoachScreen
 from tui.screens.brief import BriefScreen
@@ -118,7 +119,7 @@ class DecodeScreen(CoachScreen):
         self.query_one("#path", Input).focus()
 
     def action_cancel(self) -> None:
-        self.cancel.set()
+        self.cancel.set()  # this job's own: the next decode gets a new one
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.query_one("#read-text", StreamView).text)
@@ -141,7 +142,8 @@ class DecodeScreen(CoachScreen):
                 self.notify(str(exc), severity="error")
                 return
             self.query_one("#jd-input", TextArea).load_text(text)
-        self.run_decode(text)
+        self.cancel = threading.Event()  # made here, not in the worker: an Esc pressed at once still counts
+        self.run_decode(text, self.cancel)
 
     @dataclass
     class Decoded(Message):
@@ -154,7 +156,7 @@ class DecodeScreen(CoachScreen):
         reset: bool = False
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="decode")
-    def run_decode(self, text: str) -> None:
+    def run_decode(self, text: str, cancel: threading.Event) -> None:
         ctx = self.app.ctx
         try:
             decoded = decode_and_save(ctx.db, text, embedder=ctx.get_embedder())
@@ -162,7 +164,7 @@ class DecodeScreen(CoachScreen):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.post_message(self.Decoded(decoded.decode, decoded.jd.id if decoded.jd else None))
-        self.stream_model_read(decoded.decode)
+        self.stream_model_read(decoded.decode, cancel)
 
     @on(Decoded)
     def show_decode(self, message: Decoded) -> None:
@@ -182,14 +184,16 @@ class DecodeScreen(CoachScreen):
         else:
             view.append(message.text)
 
-    def stream_model_read(self, result: Decode) -> None:
+    def stream_model_read(self, result: Decode, cancel: threading.Event) -> None:
         """From the worker: the model's read, streamed in batches after the deterministic decode."""
-        model = self.app.ctx.model
-        if model is None:
-            self.post_message(self.ReadPiece("(the model is not loaded yet: the decode above is complete without it)",
-                                             reset=True))
-            return
-        cancel = self.cancel = threading.Event()  # this job's own: Esc stops it, never the next one
+        with self.app.ctx.model_job(cancel) as model:
+            if model is None:
+                self.post_message(self.ReadPiece("(the model is not loaded yet: the decode above is complete "
+                                                 "without it)", reset=True))
+                return
+            self.read_with(model, result, cancel)
+
+    def read_with(self, model: TextModel, result: Decode, cancel: threading.Event) -> None:
         batcher = Batcher(lambda piece: self.post_message(self.ReadPiece(piece)))
         try:
             for event in stream_read(model, result, cancel=cancel):
