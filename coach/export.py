@@ -12,7 +12,7 @@ from coach import records
 
 # The tables that hold what the user made, in the order a person would read them.
 USER_TABLES = ("jds", "decodes", "matrix_rows", "stories", "story_links", "interviews", "interview_questions",
-               "answers", "scores", "answers_duplicates", "bench_runs", "settings", "events")
+               "answers", "scores", "deliveries", "answers_duplicates", "bench_runs", "settings", "events")
 
 
 def export_data(db: Any) -> dict[str, Any]:
@@ -65,14 +65,15 @@ def write_export(db: Any, directory: Path) -> tuple[Path, Path]:
 
 
 def forget(data_dir: Path, *, keep_models: bool = True) -> list[Path]:
-    """Delete the database (and its WAL), exports and benchmark results; models stay unless asked."""
+    """Delete the database (and its WAL), exports, kept recordings and benchmark results; models stay unless asked."""
     removed = []
     for name in ("coach.db", "coach.db-wal", "coach.db-shm"):
         path = data_dir / name
         if path.exists():
             path.unlink()
             removed.append(path)
-    for name in ("exports", "bench", "bench-profiles") + (() if keep_models else ("models",)):
+    # "audio": spoken answers the user chose to keep.
+    for name in ("exports", "bench", "bench-profiles", "audio") + (() if keep_models else ("models",)):
         path = data_dir / name
         if path.exists():
             shutil.rmtree(path)

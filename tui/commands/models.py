@@ -40,7 +40,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         table.add_column(column, no_wrap=True)
     colours = {"verified": "green", "present": "yellow", "missing": "dim", "corrupt": "red"}
     for r in rows:
-        role = "embedder" if r["kind"] == "embedding" else roles.get(r["tier"], r["tier"])
+        role = {"embedding": "embedder", "speech": "speech"}.get(r["kind"]) or roles.get(r["tier"], r["tier"])
         table.add_row(("* " if r["active"] else "  ") + r["id"], role, r["quantization"],
                       human_bytes(r["size"]) if r["size"] else "?", f"[{colours[r['status']]}]{r['status']}[/]")
     Console().print(table)

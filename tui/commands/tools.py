@@ -58,7 +58,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from models.datadir import data_dir
 
     directory = data_dir()
-    what = "everything you made (JDs, matrix, stories, interviews, scores, benchmark results)"
+    what = "everything you made (JDs, matrix, stories, interviews, scores, kept recordings, benchmark results)"
     if not args.models:
         what += "; model files stay"
     if not args.yes:

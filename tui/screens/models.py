@@ -47,7 +47,7 @@ class ModelsScreen(CoachScreen):
         table.clear()
         roles = {"default": "coach", "fast": "fast tier", "test": "tests", "user": "pulled"}
         for m in ctx.store.registry.all():
-            role = "embedder" if m.kind == "embedding" else roles.get(m.tier, m.tier)
+            role = {"embedding": "embedder", "speech": "speech"}.get(m.kind) or roles.get(m.tier, m.tier)
             table.add_row("*" if m.id == ctx.manifest.id else "", m.id, role, m.quantization,
                           human_bytes(m.size) if m.size else "?", ctx.store.status(m), key=m.id)
 
