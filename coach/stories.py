@@ -13,6 +13,7 @@ from coach.decode import keyword_matchers, semantic_index
 from coach.taxonomy import Taxonomy, load_taxonomy
 from models.embeddings import Embedder
 from models.errors import InputError
+from models.quoting import quote
 from models.runtime import ChatMessage, TextModel
 
 LINK_THRESHOLD = 0.38  # hybrid score for an automatic link
@@ -163,11 +164,12 @@ def retarget_messages(story: Story, flavor: str) -> list[ChatMessage]:
     )
     return [
         ChatMessage("system", system),
-        ChatMessage("user", f"<story>\n{_EXAMPLE_STORY}\n</story>\nOpening for an {title} interviewer ({emphasis}):"),
+        ChatMessage("user", f"{quote('story', _EXAMPLE_STORY)}\nOpening for an {title} interviewer ({emphasis}):"),
         ChatMessage("assistant", _EXAMPLE_OPENINGS[flavor]),
-        ChatMessage("user", f"<story>\nTitle: {story.title}\nSituation: {story.situation}\nTask: {story.task}\n"
-                    f"Action: {story.action}\nResult: {story.result}\n</story>\n"
-                    f"Opening for an {title} interviewer ({emphasis}):"),
+        # quote() defuses the story's own tags: a "</story>" in it cannot end the block early.
+        ChatMessage("user", quote("story", f"Title: {story.title}\nSituation: {story.situation}\nTask: {story.task}\n"
+                                  f"Action: {story.action}\nResult: {story.result}") +
+                    f"\nOpening for an {title} interviewer ({emphasis}):"),
     ]
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from models.runtime import Completion, GenerationStats, Prompt, RawTokens, _PrefixTracker
+from models.runtime import AnyEvent, Completion, GenerationStats, ModelGate, Prompt, RawTokens, _PrefixTracker, fit_prompt
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 _WORDS = (
@@ -46,7 +46,7 @@ class FakeTextModel:
         self.token_delay_s = token_delay_s
         self.prompts: list[str] = []
         self._prefix = _PrefixTracker()
-        self._lock = threading.Lock()
+        self.gate = ModelGate(model_id)
         self.closed = False
 
     def render(self, prompt: Prompt) -> str:
@@ -80,20 +80,29 @@ class FakeTextModel:
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
+        shared_prefix: str | None = None,
     ) -> Completion:
         if self.closed:
             raise RuntimeError("model is closed")
-        self._lock.acquire()
+        preempt = self.gate.acquire(background=background)
+        try:
+            stats = GenerationStats(t_start=time.perf_counter())
+            max_tokens = max(1, min(max_tokens, self.n_ctx - 1))
+            prompt, stats.truncated_blocks, stats.truncated_prompt_tokens = fit_prompt(
+                prompt, self.n_ctx - max_tokens, lambda p: self.count_tokens(self.render(p)), self.count_tokens)
+        except BaseException:
+            self.gate.release()
+            raise
         text = self.render(prompt)
         self.prompts.append(text)
         ids = [int.from_bytes(hashlib.blake2s(t.encode(), digest_size=4).digest(), "big") for t in split_tokens(text)]
-        stats = GenerationStats(prompt_tokens=len(ids), t_start=time.perf_counter())
+        stats.prompt_tokens = len(ids)
         stats.reused_tokens = self._prefix.reuse(ids)
         self._prefix.last = ids
         reply = self.reply_for(text, seed, json_schema)
-        return Completion(
-            self._raw(reply), stats=stats, max_tokens=max_tokens, stop=stop, cancel=cancel, on_finish=self._lock.release
-        )
+        return Completion(self._raw(reply), stats=stats, max_tokens=max_tokens, stop=stop,
+                          cancel=AnyEvent(cancel, preempt), on_finish=self.gate.release)
 
     def _raw(self, reply: str) -> RawTokens:
         for index, piece in enumerate(split_tokens(reply)):

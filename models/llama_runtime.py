@@ -15,10 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelBusyError, ModelLoadError, RuntimeUnavailableError
-from models.runtime import ChatMessage, Completion, GenerationStats, Prompt, RawTokens, _PrefixTracker
+from models.errors import InputError, ModelLoadError, RuntimeUnavailableError
+from models.kvstate import PrefixStates
+from models.runtime import AnyEvent, ChatMessage, Completion, GenerationStats, ModelGate, Prompt, RawTokens, fit_prompt
 
 log = logging.getLogger("coach.llama")
+# Background prompt evaluation runs in chunks this small so user-facing work waits at most one chunk
+# (about 0.3 s at 2-core prompt speed) to pre-empt it.
+BACKGROUND_CHUNK = 32
 _log_callback: Any = None  # kept referenced: llama.cpp holds a raw pointer to it
 
 
@@ -56,7 +60,8 @@ class LlamaCppModel:
 
     Keeps one context: the tokens it evaluated last stay in the KV cache, so a prompt
     that starts like the previous one (same system prompt and JD) only evaluates what
-    is new.
+    is new. A prompt's `shared_prefix` (the system prompt and JD every step of a JD starts
+    with) is also saved to `state_dir` once evaluated and restored from there next time.
     """
 
     def __init__(
@@ -68,13 +73,17 @@ class LlamaCppModel:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         n_batch: int = 512,
+        state_dir: Path | None = None,
+        model_sha256: str | None = None,
+        state_max_bytes: int = 512 * 1024 * 1024,
     ) -> None:
         llama_cpp = import_llama_cpp()
         self.model_id = model_id
         self.instruct = instruct
         self.n_threads = n_threads or default_threads()
-        self._lock = threading.Lock()
-        self._prefix = _PrefixTracker()
+        self.gate = ModelGate(model_id)
+        self._states = (PrefixStates(root=state_dir, model_sha256=model_sha256, max_bytes=state_max_bytes)
+                        if state_dir is not None and model_sha256 else None)
         # Every llama.cpp computation runs on this one thread. With OpenMP, each calling thread gets its
         # own team of workers, and an idle team spin-waits: generating from a second thread (a new UI
         # worker, say) then loses a quarter of its speed to the first team's spinning.
@@ -142,26 +151,65 @@ class LlamaCppModel:
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
+        shared_prefix: str | None = None,
         ignore_eos: bool = False,
     ) -> Completion:
-        """Stream a reply. `ignore_eos` (benchmarks only) keeps generating past end-of-sequence."""
-        if not self._lock.acquire(timeout=30):
-            raise ModelBusyError(f"{self.model_id} is still generating; cancel it first")
+        """Stream a reply.
+
+        `background` work (preparing a question nobody waits for yet) yields the model to any other
+        call: it stops at the next chunk or token with finish_reason "cancelled", keeping what it evaluated.
+        `shared_prefix` is text that ends the part of the rendered prompt other prompts share (system +
+        JD): it is kept on disk once evaluated. `ignore_eos` (benchmarks only) generates past end-of-sequence.
+        """
+        preempt = self.gate.acquire(background=background, timeout=600.0 if background else 30.0)
         try:
-            tokens = self.tokenize(self.render(prompt))
             max_tokens = max(1, min(max_tokens, self.n_ctx - 1))
-            stats = GenerationStats(prompt_tokens=len(tokens), t_start=time.perf_counter())
-            budget = self.n_ctx - max_tokens
-            if len(tokens) > budget:
-                # Keep the end: the instruction and the question sit at the end of a prompt.
-                stats.truncated_prompt_tokens = len(tokens) - budget
-                tokens = tokens[:1] + tokens[len(tokens) - budget + 1 :]
-            stats.reused_tokens = self._prefix.reuse(tokens)
-            raw = self._raw_tokens(tokens, temperature, seed, self._grammar(json_schema, grammar), ignore_eos)
+            stats = GenerationStats(t_start=time.perf_counter())
+            prompt = self._fit(prompt, self.n_ctx - max_tokens, stats)
+            rendered = self.render(prompt)
+            tokens = self.tokenize(rendered)
+            stats.prompt_tokens = len(tokens)
+            n_shared = self._shared_tokens(rendered, tokens, shared_prefix)
+            stop_when = AnyEvent(cancel, preempt)
+            raw = self._raw_tokens(tokens, temperature, seed, self._grammar(json_schema, grammar), ignore_eos,
+                                   stats=stats, n_shared=n_shared, stop_when=stop_when,
+                                   chunk=BACKGROUND_CHUNK if background else self._llama.n_batch)
         except BaseException:
-            self._lock.release()
+            self.gate.release()
             raise
-        return Completion(raw, stats=stats, max_tokens=max_tokens, stop=stop, cancel=cancel, on_finish=self._lock.release)
+        return Completion(raw, stats=stats, max_tokens=max_tokens, stop=stop, cancel=stop_when,
+                          on_finish=self.gate.release)
+
+    def _fit(self, prompt: Prompt, budget: int, stats: GenerationStats) -> Prompt:
+        """Cut quoted data, never instructions, to fit the context (see models.quoting)."""
+        def tokens_of(p: Prompt) -> int:
+            return len(self.tokenize(self.render(p)))
+
+        try:
+            prompt, stats.truncated_blocks, stats.truncated_prompt_tokens = fit_prompt(
+                prompt, budget, tokens_of, self.count_tokens)
+            return prompt
+        except InputError:
+            if not isinstance(prompt, str):
+                raise
+        # A plain-text prompt with no quoted block (benchmarks, base models): keep its end, say so.
+        tokens = self.tokenize(prompt)
+        stats.truncated_prompt_tokens = len(tokens) - budget
+        stats.truncated_blocks = ("text",)
+        return self._llama.detokenize(tokens[len(tokens) - budget + 8:]).decode("utf-8", errors="replace")
+
+    def _shared_tokens(self, rendered: str, tokens: list[int], shared_prefix: str | None) -> int:
+        """How many leading prompt tokens the shared prefix covers (0 when there is none)."""
+        if not shared_prefix or (at := rendered.find(shared_prefix)) < 0:
+            return 0
+        head = self.tokenize(rendered[:at + len(shared_prefix)])
+        n = 0
+        for a, b in zip(head, tokens):
+            if a != b:
+                break
+            n += 1
+        return min(n, len(tokens) - 1)
 
     def _grammar(self, json_schema: dict[str, Any] | None, grammar: str | None) -> Any:
         if json_schema is None and grammar is None:
@@ -173,14 +221,16 @@ class LlamaCppModel:
         return LlamaGrammar.from_string(grammar, verbose=False)
 
     def _raw_tokens(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
-                    ignore_eos: bool = False) -> RawTokens:
+                    ignore_eos: bool = False, *, stats: GenerationStats, n_shared: int = 0,
+                    stop_when: AnyEvent | None = None, chunk: int = 512) -> RawTokens:
         """Tokens from the model thread, one at a time: it computes at most one token ahead."""
         handoff: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def produce() -> None:
             try:
-                for item in self._generate(tokens, temperature, seed, grammar, ignore_eos):
+                for item in self._generate(tokens, temperature, seed, grammar, ignore_eos, stats=stats,
+                                           n_shared=n_shared, stop_when=stop_when or AnyEvent(), chunk=chunk):
                     if stop.is_set():
                         break
                     handoff.put(item)
@@ -208,14 +258,42 @@ class LlamaCppModel:
                 except queue.Empty:
                     pass
 
+    def _prefill(self, tokens: list[int], *, stats: GenerationStats, n_shared: int, stop_when: AnyEvent,
+                 chunk: int) -> bool:
+        """Evaluate all but the last prompt token, reusing the KV cache (in memory or on disk), in chunks
+        with a stop check between them. Returns False when stopped; what was evaluated stays cached."""
+        llama = self._llama
+        n_keep = _common_prefix(llama.input_ids[:llama.n_tokens], tokens)
+        if n_shared and n_keep < n_shared and self._states is not None and self._states.load(llama, tokens[:n_shared]):
+            stats.restored_tokens = n_keep = n_shared
+        n_keep = min(n_keep, llama.n_tokens)
+        target = len(tokens) - 1  # llama.generate evaluates the last one itself, to sample from it
+        pos = min(n_keep, target)
+        llama._ctx.kv_cache_seq_rm(-1, pos, -1)
+        llama.n_tokens = pos
+        stats.reused_tokens = pos
+        while pos < target:
+            if stop_when.is_set():
+                return False
+            end = min(target, pos + chunk)
+            if pos < n_shared < end:
+                end = n_shared  # stop at the shared prefix's end to save exactly it
+            llama.eval(tokens[pos:end])
+            pos = end
+            if pos == n_shared and self._states is not None:
+                self._states.save(llama, tokens[:n_shared])
+        return True
+
     def _generate(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
-                  ignore_eos: bool) -> RawTokens:
+                  ignore_eos: bool, *, stats: GenerationStats, n_shared: int, stop_when: AnyEvent,
+                  chunk: int) -> RawTokens:
         llama_cpp = import_llama_cpp()
         llama = self._llama
+        if not self._prefill(tokens, stats=stats, n_shared=n_shared, stop_when=stop_when, chunk=chunk):
+            return
         vocab = llama._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         llama.set_seed(seed)
-        evaluated = list(tokens)
         generator = llama.generate(
             tokens,
             temp=temperature,
@@ -230,11 +308,9 @@ class LlamaCppModel:
                 if llama_cpp.llama_vocab_is_eog(vocab, token) and not ignore_eos:
                     yield -1, ""
                     return
-                evaluated.append(token)
                 yield token, decoder.decode(llama.detokenize([token]))
         finally:
             generator.close()
-            self._prefix.last = evaluated[: llama.n_tokens]
 
     def run(self, fn: Any, *args: Any) -> Any:
         """Run `fn(llama, *args)` on the model thread (for anything else that computes, e.g. logits)."""
@@ -252,6 +328,15 @@ class LlamaCppModel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def chat(system: str, user: str) -> list[ChatMessage]:

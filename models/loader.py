@@ -58,8 +58,10 @@ def _open(store: ModelStore, manifest: Manifest, path: Path, *, n_ctx: int, n_th
     """Load a verified file: refused first if this machine cannot hold it."""
     n_ctx = min(n_ctx, manifest.context_length)
     check_memory(manifest, n_ctx)
+    # Saved prompt prefixes (system + JD) live beside the models, keyed by this file's sha256.
     return LlamaCppModel(model_path=path, model_id=manifest.id, instruct=manifest.instruct, n_ctx=n_ctx,
-                         n_threads=n_threads)
+                         n_threads=n_threads, state_dir=store.models_dir.parent / "kvstate",
+                         model_sha256=manifest.sha256)
 
 
 def load_embedder(store: ModelStore, manifest: Manifest | None = None) -> OnnxEmbedder:

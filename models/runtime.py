@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from models.errors import InputError, ModelBusyError
+from models.quoting import shrink_quoted
+
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["stop", "eos", "length", "cancelled"]
 
@@ -51,7 +54,9 @@ class GenerationStats:
     t_first: float | None = None
     t_end: float | None = None
     finish_reason: FinishReason | None = None
-    truncated_prompt_tokens: int = 0  # dropped from the front to fit the context
+    truncated_prompt_tokens: int = 0  # cut from the prompt's quoted data to fit the context
+    restored_tokens: int = 0  # of the reused tokens, those restored from a saved state on disk
+    truncated_blocks: tuple[str, ...] = ()  # the quoted blocks (tags) that lost text, e.g. ("answer",)
 
     @property
     def time_to_first_token(self) -> float | None:
@@ -104,7 +109,7 @@ class Completion(Iterator[Token]):
         stats: GenerationStats,
         max_tokens: int,
         stop: Sequence[str] = (),
-        cancel: threading.Event | None = None,
+        cancel: threading.Event | AnyEvent | None = None,
         on_finish: Callable[[], None] | None = None,
     ) -> None:
         self._raw = raw
@@ -125,6 +130,11 @@ class Completion(Iterator[Token]):
     def finish_reason(self) -> FinishReason | None:
         return self.stats.finish_reason
 
+    @property
+    def truncated(self) -> tuple[str, ...]:
+        """The quoted blocks the model saw only part of (empty: it saw the whole prompt)."""
+        return self.stats.truncated_blocks
+
     def __iter__(self) -> Completion:
         return self
 
@@ -142,8 +152,8 @@ class Completion(Iterator[Token]):
             return self._finish("length")
         try:
             token_id, piece = next(self._raw)
-        except StopIteration:
-            return self._finish("eos")
+        except StopIteration:  # a runtime that stops while evaluating the prompt was cancelled
+            return self._finish("cancelled" if self._cancel is not None and self._cancel.is_set() else "eos")
         except BaseException:
             self._finish_quietly()
             raise
@@ -223,6 +233,8 @@ class TextModel(Protocol):
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
+        shared_prefix: str | None = None,
     ) -> Completion: ...
 
     def count_tokens(self, text: str) -> int: ...
@@ -244,3 +256,94 @@ class _PrefixTracker:
             n += 1
         # The runtime re-evaluates at least the last prompt token to get fresh logits.
         return min(n, max(len(tokens) - 1, 0))
+
+
+def fit_prompt(prompt: Prompt, budget: int, tokens_of: Callable[[Prompt], int],
+               count: Callable[[str], int]) -> tuple[Prompt, tuple[str, ...], int]:
+    """The prompt cut to `budget` tokens inside its quoted blocks; the instructions around them stay whole.
+
+    Returns (prompt, tags of the blocks cut, tokens cut). Raises InputError when the quoted text cannot
+    give up enough: a prompt without its instructions is not worth running."""
+    n = tokens_of(prompt)
+    if n <= budget:
+        return prompt, (), 0
+    start, tags = n, ()
+    for _ in range(4):
+        texts = [prompt] if isinstance(prompt, str) else [m.content for m in prompt]
+        try:
+            shrunk = shrink_quoted(texts, n - budget, count)
+        except ValueError:
+            raise InputError(f"this prompt needs {start:,} tokens and the model's context holds {budget:,} "
+                             "even with its quoted text cut", hint="use a shorter text") from None
+        tags += tuple(t for t in shrunk.cut_tags if t not in tags)
+        prompt = shrunk.texts[0] if isinstance(prompt, str) else [
+            ChatMessage(m.role, text) for m, text in zip(prompt, shrunk.texts)]
+        n = tokens_of(prompt)
+        if n <= budget:
+            return prompt, tags, start - n
+    raise InputError(f"this prompt needs {start:,} tokens and the model's context holds {budget:,}",
+                     hint="use a shorter text")
+
+
+class AnyEvent:
+    """Set when any of its events is set: a job's own cancel or a pre-emption by user-facing work."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self._events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+
+class ModelGate:
+    """One model, one job at a time, user-facing jobs first.
+
+    A foreground job waits for the model; a background job (preparing the next question) waits until
+    no foreground job is running or waiting, and is pre-empted (its `preempt` event set) the moment a
+    foreground job asks. Its evaluated prompt stays in the KV cache, so the work done is not lost.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._cond = threading.Condition()
+        self._busy = False
+        self._foreground_waiting = 0
+        self._preempt: threading.Event | None = None
+        self._idle_since = time.monotonic()
+
+    def acquire(self, *, background: bool = False, timeout: float = 30.0) -> threading.Event | None:
+        """Wait for the model; a background job gets the event that says it was pre-empted."""
+        with self._cond:
+            if background:
+                if not self._cond.wait_for(lambda: not self._busy and not self._foreground_waiting, timeout):
+                    raise ModelBusyError(f"{self._name} is busy with user-facing work")
+                self._busy, self._preempt = True, threading.Event()
+                return self._preempt
+            self._foreground_waiting += 1
+            try:
+                if self._preempt is not None:
+                    self._preempt.set()
+                if not self._cond.wait_for(lambda: not self._busy, timeout):
+                    raise ModelBusyError(f"{self._name} is still generating; cancel it first")
+                self._busy = True
+                return None
+            finally:
+                self._foreground_waiting -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._busy, self._preempt = False, None
+            self._idle_since = time.monotonic()
+            self._cond.notify_all()
+
+    def wait_idle(self, settle: float = 0.5) -> None:
+        """Wait until the model has been idle for `settle` seconds. A background job calls this before it
+        starts, so it does not slip in between the generations of one user-facing flow (the feedback's
+        parts) and evict their shared prompt from the KV cache."""
+        with self._cond:
+            while True:
+                self._cond.wait_for(lambda: not self._busy and not self._foreground_waiting)
+                left = settle - (time.monotonic() - self._idle_since)
+                if left <= 0:
+                    return
+                self._cond.wait(left)

@@ -77,7 +77,7 @@ def test_a_session_stores_each_answer_at_once_and_resumes(db):
     events = list(iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"],
                                      embedder=None, model=FakeTextModel(reply=follow_up)))
     assert isinstance(events[0], RubricResult)
-    assert [e.slot.id for e in events if isinstance(e, FeedbackDone)] == ["landed", "sharpen", "opening", "follow_up"]
+    assert [e.slot.id for e in events if isinstance(e, FeedbackDone)] == ["landed", "sharpen", "follow_up", "opening"]
     assert iv.unscored_answers(db, interview_id) == []
     # "Restart": everything comes back from the database.
     again = open_db()
@@ -166,7 +166,7 @@ def test_a_real_question_answer_feedback_round(db, embedder, fast_chat_model):
     rubric = events[0]
     assert isinstance(rubric, RubricResult) and rubric.overall >= 4
     done = {e.slot.id: e for e in events if isinstance(e, FeedbackDone)}
-    assert list(done) == ["landed", "sharpen", "opening", "follow_up"] and all(d.text for d in done.values())
+    assert list(done) == ["landed", "sharpen", "follow_up", "opening"] and all(d.text for d in done.values())
     stored = iv.turns(open_db(), session.interview_id)[0]
     assert stored.text == turn.text and stored.rubric["overall"] == rubric.overall
     assert stored.feedback["follow_up"]["text"] == done["follow_up"].text

@@ -6,15 +6,17 @@ database itself.
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from coach import interview as iv
 from coach.decode import Decode
 from coach.matrix import confidences
-from coach.questions import load_bank
+from coach.prompting import JDContext, jd_context
+from coach.questions import Question, load_bank
 from coach.services.decoding import Decoded, load_decode
 from coach.taxonomy import load_taxonomy
 from models.embeddings import Embedder
@@ -82,8 +84,11 @@ def first_question(text: str) -> str:
 
 
 def ask_next(db: Any, session: Session, *, model: TextModel | None, embedder: Embedder | None,
-             cancel: threading.Event | None = None) -> Iterator[QuestionEvent]:
-    """The next unanswered question: tailored to the JD by the model when it can be, else the bank's own."""
+             cancel: threading.Event | None = None, prefetch: Prefetcher | None = None) -> Iterator[QuestionEvent]:
+    """The next unanswered question: tailored to the JD by the model when it can be, else the bank's own.
+
+    With a `prefetch`, a question it prepared is asked at once, and the one after is prepared in the
+    background while the user answers."""
     all_turns = iv.turns(db, session.interview_id)
     turn = next((t for t in all_turns if t.answer is None), None)
     if turn is None:
@@ -91,36 +96,180 @@ def ask_next(db: Any, session: Session, *, model: TextModel | None, embedder: Em
         yield InterviewDone(session.interview_id)
         return
     yield QuestionStarted(turn, turn.idx + 1, len(all_turns), load_taxonomy().cluster(turn.cluster_id).name)
-    question = next((q for q in load_bank() if q.id == turn.question_id), None)
-    already_asked = question is None or turn.text != question.text
-    if model is None or already_asked or not any(c.id == question.cluster for c in session.decoded.decode.clusters):
+    decode = session.decoded.decode
+    question = _to_tailor(turn, decode) if model is not None else None
+    if question is None:
         yield QuestionReady(turn, tailored=False, replaced=False)
-        return
-    yield from _tailor(db, session, turn, question, session.decoded.decode, model, embedder, cancel)
+    else:
+        prepared = prefetch.take(decode, question) if prefetch is not None else NOT_READY
+        if prepared is NOT_READY:
+            yield from _tailor(db, session, turn, question, decode, model, embedder, cancel)  # type: ignore[arg-type]
+        else:
+            if prepared is not None:
+                yield QuestionText(prepared)  # type: ignore[arg-type]
+            _ask(db, session, turn, prepared or question.text, prepared is not None)  # type: ignore[arg-type]
+            yield QuestionReady(turn, tailored=prepared is not None, replaced=prepared is None)
+    if prefetch is not None:
+        following = next((t for t in all_turns if t.answer is None and t.idx > turn.idx), None)
+        upcoming = _to_tailor(following, decode) if following is not None else None
+        if upcoming is not None:
+            prefetch.prepare(decode, upcoming)
 
 
-def _tailor(db: Any, session: Session, turn: iv.Turn, question: Any, decode: Decode, model: TextModel,
-            embedder: Embedder | None, cancel: threading.Event | None) -> Iterator[QuestionEvent]:
+def _to_tailor(turn: iv.Turn, decode: Decode) -> Question | None:
+    """The bank question to tailor for this turn; None when it was asked already or its cluster is not the JD's."""
+    question = next((q for q in load_bank() if q.id == turn.question_id), None)
+    if question is None or turn.text != question.text or not any(c.id == question.cluster for c in decode.clusters):
+        return None
+    return question
+
+
+def _ask(db: Any, session: Session, turn: iv.Turn, text: str, tailored: bool) -> None:
+    turn.text = text
+    iv.set_asked(db, session.interview_id, turn.idx, text, tailored)
+
+
+def tailor(model: TextModel, question: Question, decode: Decode, embedder: Embedder | None, *,
+           cancel: threading.Event | None = None, background: bool = False) -> Generator[str, None, tuple[str, bool]]:
+    """Stream the tailored question's pieces; return (the first question written, whether it may be asked).
+
+    Its prompt starts with the JD's shared prefix, so after the read (or the previous question) only this
+    question's own ~100 tokens are evaluated."""
+    jd = jd_context(model, decode)
     pieces: list[str] = []
+    with model.stream(iv.tailor_messages(question, decode, jd), max_tokens=TAILOR_MAX_TOKENS, stop=["\n"],
+                      cancel=cancel, background=background, shared_prefix=jd.text) as completion:
+        for token in completion:
+            if "?" in "".join(pieces):
+                break  # one question is asked; whatever follows it is not
+            piece = token.text
+            if "?" in piece:
+                piece = piece[:piece.index("?") + 1]
+            pieces.append(piece)
+            yield piece
+    stopped = completion.finish_reason == "cancelled" and "?" not in "".join(pieces)
+    text = first_question("".join(pieces))
+    return text, not stopped and iv.accept_tailored(text, question, embedder)
+
+
+def _tailor(db: Any, session: Session, turn: iv.Turn, question: Question, decode: Decode, model: TextModel,
+            embedder: Embedder | None, cancel: threading.Event | None) -> Iterator[QuestionEvent]:
+    text, accepted = "", False
     try:
-        with model.stream(iv.tailor_messages(question, decode), max_tokens=TAILOR_MAX_TOKENS, stop=["\n"],
-                          cancel=cancel) as completion:
-            for token in completion:
-                so_far = "".join(pieces)
-                if "?" in so_far:
-                    break  # one question is asked; whatever follows it is not
-                piece = token.text
-                if "?" in piece:
-                    piece = piece[:piece.index("?") + 1]
-                pieces.append(piece)
-                yield QuestionText(piece)
+        text, accepted = yield from _as_events(tailor(model, question, decode, embedder, cancel=cancel))
     except CoachError:
-        pieces = []
-    tailored = first_question("".join(pieces))
-    accepted = not (cancel is not None and cancel.is_set()) and iv.accept_tailored(tailored, question, embedder)
-    turn.text = tailored if accepted else question.text
-    iv.set_asked(db, session.interview_id, turn.idx, turn.text, accepted)
+        accepted = False
+    accepted = accepted and not (cancel is not None and cancel.is_set())
+    _ask(db, session, turn, text if accepted else question.text, accepted)
     yield QuestionReady(turn, tailored=accepted, replaced=not accepted)
+
+
+def _as_events(pieces: Generator[str, None, tuple[str, bool]]) -> Generator[QuestionEvent, None, tuple[str, bool]]:
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as stop:
+            return stop.value
+        yield QuestionText(piece)
+
+
+NOT_READY = object()
+
+
+class Prefetcher:
+    """Tailors the next question in the background while the user reads the decode or answers the last one.
+
+    One job at a time on one thread, always as background work on the model: anything the user waits for
+    (the read, scoring feedback, a question asked now) pre-empts it within one prompt chunk or one token;
+    the job then waits until the model is idle and starts again, its JD prefix still in the KV cache. A newer
+    `prepare` replaces a job that has not finished.
+    """
+
+    def __init__(self, *, model: TextModel, embedder: Embedder | None) -> None:
+        self._model = model
+        self._embedder = embedder
+        self._cond = threading.Condition()
+        self._job: tuple[str, Decode, Question] | None = None
+        self._done: dict[str, str | None] = {}
+        self._cancel = threading.Event()  # the running job is no longer wanted
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="question-prefetch", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _key(decode: Decode, question: Question) -> str:
+        return hashlib.sha256(f"{question.id}\0{question.text}\0{decode.text}".encode()).hexdigest()
+
+    def prepare(self, decode: Decode, question: Question) -> None:
+        key = self._key(decode, question)
+        with self._cond:
+            if key in self._done or (self._job is not None and self._job[0] == key):
+                return
+            self._cancel.set()  # a job for another question: stop it
+            self._job = (key, decode, question)
+            self._cond.notify_all()
+
+    def take(self, decode: Decode, question: Question) -> str | None | object:
+        """The prepared question (None: the model's was refused, ask the bank's), or NOT_READY, in which case
+        a job still running for it is dropped: the caller asks in the foreground, from the cached prefix."""
+        key = self._key(decode, question)
+        with self._cond:
+            if key in self._done:
+                return self._done.pop(key)
+            if self._job is not None and self._job[0] == key:
+                self._cancel.set()
+                self._job = None
+            return NOT_READY
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until no job is pending (tests and benchmarks)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._job is None, timeout)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cancel.set()
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or self._job is not None)
+                if self._closed:
+                    return
+                job = self._job
+                self._cancel = cancel = threading.Event()
+            assert job is not None
+            key, decode, question = job
+            try:
+                result = self._attempt(decode, question, cancel)
+            except CoachError:
+                result = None  # the model failed: the bank's question is asked
+            with self._cond:
+                if self._job is job and not cancel.is_set():
+                    if result is not NOT_READY:
+                        self._done[key] = result  # type: ignore[assignment]
+                        self._job = None
+                    self._cond.notify_all()
+
+    def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
+        """One try; NOT_READY when user-facing work pre-empted it (the loop tries again once the model is idle)."""
+        gate = getattr(self._model, "gate", None)
+        if gate is not None:
+            gate.wait_idle()
+        pieces = tailor(self._model, question, decode, self._embedder, cancel=cancel, background=True)
+        try:
+            while True:
+                next(pieces)
+        except StopIteration as stop:
+            text, accepted = stop.value
+        if cancel.is_set():
+            return NOT_READY
+        if not accepted and "?" not in text:
+            return NOT_READY  # pre-empted before its question was written
+        return text if accepted else None
 
 
 def submit(db: Any, session: Session, turn: iv.Turn, answer: str) -> int:
@@ -132,7 +281,13 @@ def submit(db: Any, session: Session, turn: iv.Turn, answer: str) -> int:
 
 
 def score(db: Any, *, answer_id: int, turn: iv.Turn, answer: str, embedder: Embedder | None,
-          model: TextModel | None, cancel: threading.Event | None = None) -> Iterator[Any]:
-    """The rubric at once, then the feedback as it streams (see `coach.interview.score_and_coach`)."""
+          model: TextModel | None, cancel: threading.Event | None = None, session: Session | None = None,
+          ) -> Iterator[Any]:
+    """The rubric at once, then the feedback as it streams (see `coach.interview.score_and_coach`).
+
+    With the `session`, the feedback prompt starts with the JD's shared prefix, already in the KV cache."""
+    jd: JDContext | None = None
+    if model is not None and session is not None and session.decoded.decode.clusters:
+        jd = jd_context(model, session.decoded.decode)
     yield from iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
-                                  cancel=cancel)
+                                  cancel=cancel, jd=jd)
