@@ -33,39 +33,95 @@ def corpus_text(path: Path = CORPUS) -> str:
                    if not line.startswith("# coach evaluation corpus"))
 
 
-class LogitsModel:
-    """A GGUF loaded for full logits over chunks (kept separate from the generation runtime)."""
+OUTPUT_BUDGET = 600 * 1024 * 1024  # bytes of logits llama.cpp may hold for one batch of chunks
+ROW_BLOCK = 32  # rows of log-probabilities numpy works on at once: its temporaries stay at ~32 × n_vocab floats
+MAX_BATCH = 2048  # tokens per decode, llama-perplexity's default n_batch: n_seq = 2048 / n_ctx chunks at once
 
-    def __init__(self, path: Path, *, n_ctx: int, threads: int | None = None) -> None:
+
+class LogitsModel:
+    """A GGUF loaded for logits over chunks, as llama.cpp's perplexity tool drives it (kept separate from the
+    generation runtime): several chunks per decode, each its own sequence, and logits only for the scored
+    half of each chunk. The logits stay in llama.cpp's output buffer; numpy reads them in place."""
+
+    def __init__(self, path: Path, *, n_ctx: int, threads: int | None = None, n_seq: int | None = None) -> None:
         llama_cpp = import_llama_cpp()
+        from llama_cpp import _internals as internals
+
+        self._llama_cpp = llama_cpp
         self.path = path
         self.n_ctx = n_ctx
+        self.first = n_ctx // 2
         threads = threads or default_threads()  # llama-cpp-python's own default is half the cores
-        self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx,
-                                     logits_all=True, n_threads=threads, n_threads_batch=threads, verbose=False)
+        model_params = llama_cpp.llama_model_default_params()
+        model_params.n_gpu_layers = 0
+        try:
+            self.model = internals.LlamaModel(path_model=str(path), params=model_params, verbose=False)
+        except ValueError as exc:
+            raise InputError(f"llama.cpp could not load {path.name}: {exc}") from None
+        self.n_vocab = self.model.n_vocab()
+        scored_bytes = (n_ctx - self.first) * self.n_vocab * 4
+        self.n_seq = n_seq or max(1, min(MAX_BATCH // n_ctx, OUTPUT_BUDGET // scored_bytes))
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = params.n_batch = n_ctx * self.n_seq
+        params.n_ubatch = min(512, n_ctx * self.n_seq)
+        params.n_seq_max = self.n_seq
+        params.n_threads = params.n_threads_batch = threads
+        params.no_perf = True
+        self.ctx = internals.LlamaContext(model=self.model, params=params, verbose=False)
+        self._batch = llama_cpp.llama_batch_init(n_ctx * self.n_seq, 0, self.n_seq)
         # As llama.cpp's perplexity tool: BOS at the start of the text and of each chunk only where the
         # vocabulary asks for one (Gemma does, Qwen 2.5 does not); the chunk boundaries then match its own.
-        self.bos = self.llama.token_bos() if llama_cpp.llama_vocab_get_add_bos(self.llama._model.vocab) else -1
-        self.n_vocab = self.llama.n_vocab()
+        self.bos = self.model.token_bos() if llama_cpp.llama_vocab_get_add_bos(self.model.vocab) else -1
 
     def tokenize(self, text: str) -> list[int]:
         # add_bos=True means llama.cpp's add_special: a BOS is added only if the vocabulary wants one.
-        return self.llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        return self.model.tokenize(text.encode("utf-8"), add_bos=True, special=False)
 
     def vocab_fingerprint(self) -> str:
-        pieces = b"\0".join(self.llama.detokenize([i]) for i in range(min(self.n_vocab, 4096)))
+        pieces = b"\0".join(self.model.detokenize([i]) for i in range(min(self.n_vocab, 4096)))
         return hashlib.sha256(pieces).hexdigest()[:16]
 
-    def chunk_log_probs(self, chunk: list[int], first: int) -> np.ndarray:
-        """Log-softmax of the logits at positions first .. len-2 (each predicts the next token)."""
-        self.llama.reset()
-        self.llama.eval(chunk)
-        logits = np.asarray(self.llama.scores[first : len(chunk) - 1], dtype=np.float32)
-        logits -= logits.max(axis=1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    def chunk_logits(self, all_chunks: list[list[int]]) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, logits) per chunk: rows for positions first .. n_ctx-2 (each predicts the next token).
+        The array is a view of llama.cpp's buffer, valid only until the next item is asked for."""
+        llama_cpp, batch, scored = self._llama_cpp, self._batch, self.n_ctx - self.first
+        for start in range(0, len(all_chunks), self.n_seq):
+            group = all_chunks[start : start + self.n_seq]
+            llama_cpp.llama_memory_clear(self.ctx.memory, True)
+            n = 0
+            for seq, chunk in enumerate(group):
+                for pos, token in enumerate(chunk):
+                    batch.token[n], batch.pos[n], batch.n_seq_id[n] = token, pos, 1
+                    batch.seq_id[n][0] = seq
+                    batch.logits[n] = pos >= self.first
+                    n += 1
+            batch.n_tokens = n
+            code = llama_cpp.llama_decode(self.ctx.ctx, batch)
+            if code != 0:
+                raise InputError(f"llama.cpp could not evaluate chunks of {self.path.name} (llama_decode {code})")
+            pointer = llama_cpp.llama_get_logits(self.ctx.ctx)
+            logits = np.ctypeslib.as_array(pointer, shape=(len(group) * scored, self.n_vocab))
+            for seq in range(len(group)):
+                yield start + seq, logits[seq * scored : (seq + 1) * scored - 1]
 
     def close(self) -> None:
-        self.llama.close()
+        if getattr(self, "_batch", None) is not None:
+            self._llama_cpp.llama_batch_free(self._batch)
+            self._batch = None
+        self.ctx.close()
+        self.model.close()
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax in float32, as a new array (the input, llama.cpp's buffer, is left alone)."""
+    out = logits - logits.max(axis=1, keepdims=True)
+    out -= np.log(np.exp(out).sum(axis=1, keepdims=True))
+    return out
+
+
+def row_blocks(rows: int) -> Iterator[slice]:
+    for r0 in range(0, rows, ROW_BLOCK):
+        yield slice(r0, min(r0 + ROW_BLOCK, rows))
 
 
 def chunks(tokens: list[int], n_ctx: int, bos: int) -> Iterator[list[int]]:
@@ -123,11 +179,12 @@ class ReferenceCache:
     def load_meta(self) -> dict:
         return json.loads(self.meta_path.read_text())
 
-    def chunk(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The chunk's log-probabilities, and, exact, its top tokens and the actual next tokens' log-probabilities
-        (kept apart from the rounded table: rounding could swap near-ties and nudge perplexity)."""
-        data = np.load(self.dir / f"chunk-{index:04d}.npz")
-        return decode_log_probs(data["q"], data["lo"], data["scale"]), data["top"], data["target"]
+    def chunk(self, index: int) -> dict[str, np.ndarray]:
+        """The chunk's encoded log-probabilities (q, lo, scale: decode them a block of rows at a time with
+        decode_log_probs), and, exact, its top tokens and the actual next tokens' log-probabilities (kept apart
+        from the rounded table: rounding could swap near-ties and nudge perplexity)."""
+        with np.load(self.dir / f"chunk-{index:04d}.npz") as data:
+            return {key: data[key] for key in ("q", "lo", "scale", "top", "target")}
 
 
 LOG_PROB_RANGE = 40.0  # nats kept below each row's maximum; e^-40 is beyond any measurable effect
@@ -155,12 +212,20 @@ def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache, max_chun
     if not all_chunks:
         raise InputError(f"the corpus has {len(tokens)} tokens, fewer than one chunk of {ref.n_ctx}")
     cache.dir.mkdir(parents=True, exist_ok=True)
-    first = ref.n_ctx // 2
-    for index, chunk in enumerate(all_chunks):
-        log_probs = ref.chunk_log_probs(chunk, first)
-        targets = np.array(chunk[first + 1 :])
-        np.savez(cache.dir / f"chunk-{index:04d}.npz", top=log_probs.argmax(axis=1).astype(np.int32),
-                 target=log_probs[np.arange(len(targets)), targets], **encode_log_probs(log_probs))
+    first = ref.first
+    for index, logits in ref.chunk_logits(all_chunks):
+        targets = np.array(all_chunks[index][first + 1 :])
+        rows = len(targets)
+        q = np.empty((rows, ref.n_vocab), dtype=np.uint16)
+        lo, scale = np.empty((rows, 1), dtype=np.float32), np.empty((rows, 1), dtype=np.float32)
+        top, target = np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.float32)
+        for block in row_blocks(rows):
+            log_probs = log_softmax(logits[block])
+            encoded = encode_log_probs(log_probs)
+            q[block], lo[block], scale[block] = encoded["q"], encoded["lo"], encoded["scale"]
+            top[block] = log_probs.argmax(axis=1)
+            target[block] = log_probs[np.arange(block.stop - block.start), targets[block]]
+        np.savez(cache.dir / f"chunk-{index:04d}.npz", top=top, target=target, q=q, lo=lo, scale=scale)
         if progress:
             progress(index + 1, len(all_chunks))
     meta = {"tokens": tokens, "chunks": len(all_chunks), "n_ctx": ref.n_ctx, "first": first,
@@ -189,18 +254,24 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
             raise InputError("the candidate's vocabulary differs from the reference's: they cannot be compared")
         klds, same, dps, nll_ref, nll_cand, per_chunk = [], [], [], [], [], []
         first = meta["first"]
-        for index, chunk in enumerate(list(chunks(meta["tokens"], n_ctx, cand.bos))[: meta["chunks"]]):
-            ref_lp, ref_top, ref_target = cache.chunk(index)
-            cand_lp = cand.chunk_log_probs(chunk, first)
-            targets = np.array(chunk[first + 1 :])
-            p_ref = np.exp(ref_lp)
-            kld = (p_ref * (ref_lp - cand_lp)).sum(axis=1)
-            rows = np.arange(len(targets))
-            klds.append(kld)  # unclamped, as llama.cpp: rounding noise averages out
-            same.append(ref_top == cand_lp.argmax(axis=1))
-            dps.append(np.exp(cand_lp[rows, targets]) - np.exp(ref_target))  # the exact target, not the rounded table
+        all_chunks = list(chunks(meta["tokens"], n_ctx, cand.bos))[: meta["chunks"]]
+        for index, logits in cand.chunk_logits(all_chunks):
+            data = cache.chunk(index)
+            q, lo, scale, ref_top, ref_target = data["q"], data["lo"], data["scale"], data["top"], data["target"]
+            targets = np.array(all_chunks[index][first + 1 :])
+            kld, cand_target = np.empty(len(targets), np.float32), np.empty(len(targets), np.float32)
+            cand_top = np.empty(len(targets), np.int32)
+            for block in row_blocks(len(targets)):
+                cand_lp = log_softmax(logits[block])
+                ref_lp = decode_log_probs(q[block], lo[block], scale[block])
+                kld[block] = (np.exp(ref_lp) * (ref_lp - cand_lp)).sum(axis=1)  # unclamped, as llama.cpp
+                cand_top[block] = cand_lp.argmax(axis=1)
+                cand_target[block] = cand_lp[np.arange(block.stop - block.start), targets[block]]
+            klds.append(kld)
+            same.append(ref_top == cand_top)
+            dps.append(np.exp(cand_target) - np.exp(ref_target))  # the exact target, not the table
             nll_ref.append(-ref_target)
-            nll_cand.append(-cand_lp[rows, targets])
+            nll_cand.append(-cand_target)
             per_chunk.append(float(kld.mean()))
             if progress:
                 progress("candidate", index + 1, meta["chunks"])
