@@ -20,6 +20,7 @@ from coach.rubric import RubricResult
 from coach.services import interviewing as flow
 from models.errors import CoachError
 from tui.context import Batcher
+from tui.recording import RecordingBar, SpeakingMixin
 from tui.screens.base import CoachScreen, ConfirmScreen
 from tui.widgets import StreamView, jd_options
 
@@ -55,13 +56,14 @@ def rubric_text(rubric: RubricResult) -> Text:
     return out
 
 
-class InterviewScreen(CoachScreen):
+class InterviewScreen(SpeakingMixin, CoachScreen):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit answer"),
         Binding("ctrl+n", "next", "Next question"),
         Binding("ctrl+r", "start", "Start"),
         Binding("escape", "cancel", "Stop the model"),
         Binding("ctrl+y", "copy", "Copy question + feedback"),
+        Binding("ctrl+t", "speak", "Speak / stop"),
     ]
     DEFAULT_CSS = """
     InterviewScreen #setup { height: auto; }
@@ -71,6 +73,7 @@ class InterviewScreen(CoachScreen):
     InterviewScreen #question { border: round $primary; }
     InterviewScreen #answer { height: 8; }
     InterviewScreen #rubric, InterviewScreen #feedback { border: round $panel; height: auto; }
+    InterviewScreen #delivery { height: auto; padding: 0 1; }
     """
 
     # -- what the workers tell the screen ---------------------------------------------------------
@@ -114,7 +117,9 @@ class InterviewScreen(CoachScreen):
             yield StreamView(id="question")
             yield TextArea(id="answer", soft_wrap=True, show_line_numbers=False,
                            placeholder="Your answer, as you would say it. Ctrl+S submits.")
+            yield RecordingBar(id="recording")
             yield Static(id="rubric", markup=False)
+            yield Static(id="delivery", markup=False)
             yield StreamView(id="feedback")
         yield Footer()
 
@@ -212,6 +217,7 @@ class InterviewScreen(CoachScreen):
             self.turn = event.turn
             self.answered_idx = None
             self.query_one("#rubric", Static).update("")
+            self.query_one("#delivery", Static).update("")
             self.query_one("#feedback", StreamView).set_text("")
             self.query_one("#answer", TextArea).clear()
             self.query_one("#where", Static).update(
@@ -267,6 +273,7 @@ class InterviewScreen(CoachScreen):
                                         embedder=ctx.get_embedder(), model=model, cancel=cancel):
                     if isinstance(event, RubricResult):
                         self.post_message(self.Scored(event))
+                        self.deliver(answer_id, turn.idx, event)  # a spoken answer's delivery, stored with it
                     elif isinstance(event, FeedbackText):
                         if event.slot != current:
                             batcher.add(("\n" if current else "") + f"{event.slot.title}: ")

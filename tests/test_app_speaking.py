@@ -1,0 +1,95 @@
+"""Speaking an answer in the app (pilot tests): no microphone is one line and typing works; a recording is
+transcribed in a worker into the answer box while keys still answer; the delivery shows beside the rubric."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_app import make_app, ready, start_interview_on_the_worked_example, text_of
+from test_speech import DATA, _skip_reason, speak
+from textual.widgets import TextArea
+
+from coach.storage import open_db
+from models.registry import Registry
+from models.store import ModelStore
+
+
+@pytest.fixture
+def with_speech(tiny):
+    """The tiny fake text model's store, with the real speech model's manifest beside it."""
+    store, manifest, payload = tiny
+    speech = Registry.load().default("speech")
+    return ModelStore(models_dir=store.models_dir, registry=Registry([manifest, speech])), manifest, payload
+
+
+async def test_speaking_without_a_microphone_is_one_line_and_typing_still_works(tiny):
+    app = make_app(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_interview_on_the_worked_example(app, pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        screen = app.screen
+        if screen.recorder is not None:  # a machine with a microphone: it records; stop and move on
+            screen.recorder.stop()
+            screen.recorder = None
+            pytest.skip("this machine has a microphone: the no-microphone message cannot be shown here")
+        messages = [str(n.message) for n in app._notifications]
+        assert messages and "\n" not in messages[-1]
+        assert any(word in messages[-1] for word in ("PortAudio", "sounddevice", "microphone"))
+        assert "typing works" in messages[-1]
+        assert messages[-1] in text_of(app, "#recording")
+        box = screen.query_one("#answer", TextArea)
+        box.focus()
+        await pilot.press("o", "k")
+        assert box.text == "ok"
+
+
+@pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+async def test_a_recording_is_transcribed_into_the_box_while_the_app_answers_keys(with_speech, tmp_path):
+    from models.microphone import Recorder
+    from models.speech import load_audio
+
+    audio = load_audio(speak(DATA / "behavioural_fillers.txt", tmp_path / "a.wav", rate=150))
+    app = make_app(with_speech)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_interview_on_the_worked_example(app, pilot)
+        screen = app.screen
+        # What PortAudio would do while the user speaks: blocks of 1,024 samples into the recorder's callback.
+        levels = []
+        recorder = Recorder(on_level=lambda level, seconds: levels.append(level))
+        for start in range(0, len(audio), 1024):
+            recorder.feed(audio[start:start + 1024].reshape(-1, 1))
+        assert recorder.seconds == pytest.approx(len(audio) / 16000)
+        screen.recorder = recorder
+        await pilot.press("ctrl+t")  # stop: transcription starts in a worker
+        await pilot.pause()
+        assert screen.transcribing and "Transcribing" in text_of(app, "#recording")
+        # The app keeps answering keys while the model transcribes: the presses land before it is done.
+        # (How fast is measured in bench/, not here.)
+        box = screen.query_one("#answer", TextArea)
+        box.focus()
+        for _ in range(5):
+            await pilot.press("x")
+        assert box.text.count("x") == 5
+        assert screen.transcribing, "the keys were only handled once transcription had finished"
+        await ready(app, pilot)
+        assert not screen.transcribing
+        text = box.text
+        assert "400" in text and "evaluation" in text.lower()
+        box.load_text(text.replace("x", "", 5))
+        await pilot.press("ctrl+s")
+        await ready(app, pilot)
+        assert "Score" in text_of(app, "#rubric")
+        delivery = text_of(app, "#delivery")
+        assert "Pace:" in delivery and "Fillers:" in delivery
+    db = open_db()
+    assert db["deliveries"].count == 1
+    assert db["deliveries"].get(1)["audio_path"] is None  # discarded: the user did not ask to keep recordings
+
+
+def test_the_level_meter_reads_loud_and_quiet_blocks():
+    from models.speech import level
+
+    assert level(np.zeros(1024, dtype=np.float32)) == 0.0
+    assert level(np.full(1024, 0.5, dtype=np.float32)) > 0.8
+    assert 0.0 < level(np.full(1024, 0.01, dtype=np.float32)) < 0.5
