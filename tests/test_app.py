@@ -419,7 +419,8 @@ async def test_switching_models_stops_the_running_job_and_closes_the_old_model_o
         assert app.ctx.model is not None and app.ctx.model.model_id == "tiny-two" and not app.ctx.model.closed
         assert app.sub_title == "Tiny two · ready"
         await pilot.press("f3")
-        assert app.screen.query_one("#read-text", StreamView).text.endswith("(stopped)")
+        read = app.screen.query_one("#read-text", StreamView).text
+        assert read.endswith("(stopped)"), read[-300:]
 
 
 LONG, SHORT = " ".join(["word"] * 300), "How would you set the launch threshold for our evaluation infrastructure?"
@@ -521,3 +522,60 @@ async def test_escape_then_a_new_run_on_bench(tiny):
         await ready(app, pilot)
         assert "p95" in text_of(app, "#figures")
     assert open_db()["bench_runs"].count == 1
+
+
+def retired_first_release_db(home):
+    """The first release's data upgraded, with two cluster ids a newer taxonomy no longer has: one rated,
+    linked and in the saved decode; one the next interview question's."""
+    import sqlite3
+
+    from test_storage import FIRST_RELEASE_DB
+
+    sql = FIRST_RELEASE_DB.read_text(encoding="utf-8")
+    for old in ("evaluation", "prompting"):
+        sql = sql.replace(f"'{old}'", f"'retired_{old}'").replace(f'"{old}"', f'"retired_{old}"')
+    assert sql.count("retired_evaluation") >= 3 and "'retired_prompting'" in sql
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conn = sqlite3.connect(home / "coach.db")
+    conn.executescript(sql)
+    conn.close()
+
+
+def error_notes(app):
+    return [str(n.message) for n in app._notifications if n.severity == "error"]
+
+
+async def test_every_screen_opens_a_first_release_database_whose_clusters_a_newer_taxonomy_removed(tiny, isolated_home):
+    """Issue 21 item 6: Home, Gaps, Stories and Bench show the old data; nothing raises."""
+    retired_first_release_db(isolated_home)
+    app = make_app(tiny)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await ready(app, pilot)
+        for key in ("f2", "f4", "f5", "f8"):
+            await pilot.press(key)
+            await ready(app, pilot)
+        await pilot.press("f5")
+        app.screen.query_one("#bank").focus()
+        await pilot.press("down", "enter")
+        await ready(app, pilot)
+        assert "retired_evaluation (retired)" in text_of(app, "#links"), error_notes(app)  # by its id, no crash
+        await pilot.press("f4")
+        await ready(app, pilot)
+        assert app.screen.query_one(DataTable).row_count >= 5
+        await pilot.press("f2")
+        await ready(app, pilot)
+        assert "Product sense" in text_of(app, "#progress")
+        assert error_notes(app) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="coach/services/interviewing.py ask_next names the question's cluster with "
+                          "taxonomy.cluster(), a KeyError for a retired id (that file is another engineer's)")
+async def test_an_interview_resumes_on_a_question_whose_cluster_a_newer_taxonomy_removed(tiny, isolated_home):
+    retired_first_release_db(isolated_home)
+    app = make_app(tiny)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f6")
+        await ready(app, pilot)
+        assert "question 2 of 3" in text_of(app, "#where"), error_notes(app)

@@ -1,4 +1,6 @@
+import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,46 @@ def test_active_model_defaults_and_can_be_chosen(isolated_home):
     assert active_model(open_db(), registry).id == "qwen2.5-coder-0.5b-instruct-q4_k_m"
     with pytest.raises(ManifestError, match="only a text model"):
         use_model(db, registry, "all-minilm-l6-v2-int8")
+
+
+# -- an upgrade from the first release's database, with data in it (issue 21, item 6) ----------
+FIRST_RELEASE_DB = Path(__file__).parent / "data" / "first_release_db.sql"
+
+
+def first_release_db(home: Path) -> None:
+    """The database the first release's own code made (scripts/make_first_release_db.py), restored."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    conn = sqlite3.connect(home / "coach.db")
+    conn.executescript(FIRST_RELEASE_DB.read_text(encoding="utf-8"))
+    conn.close()
+
+
+def test_a_first_release_database_upgrades_and_keeps_everything(isolated_home):
+    from coach import interview as iv
+    from coach.jds import list_jds, saved_decode
+    from coach.matrix import build_matrix, matrix_markdown
+    from coach.progress import checklist, history, next_drills
+    from coach.services import benchruns
+    from coach.services import interviewing as flow
+    from coach.stories import links, list_stories
+
+    first_release_db(isolated_home)
+    db = open_db()
+    assert [row["name"] for row in db.query("select name from _migrations order by rowid")] == \
+        [name for name, _ in MIGRATIONS]
+    assert get_setting(db, "active_model") == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    [jd] = list_jds(db)
+    assert jd.title == "LLM engineer, support automation [real JD]"
+    decode = saved_decode(db, jd.id)
+    assert decode is not None and len(decode.clusters) >= 5  # the old decode is read, not redone
+    rows = {row.cluster_id: row for row in build_matrix(db, jd.id, decode)}
+    assert rows["evaluation"].confidence == 2 and "[bold]eval[/]" in rows["evaluation"].evidence
+    assert "[bold]eval[/]" in matrix_markdown(list(rows.values()), jd.title)
+    [story] = list_stories(db)
+    assert story.result == "Faithfulness rose from 71% to 87%." and [link.cluster_id for link in links(db, story.id)]
+    session, rescored = flow.resume(db, iv.active_interviews(db)[0]["id"], embedder=None)
+    assert rescored == 0 and [t.answer is not None for t in iv.turns(db, session.interview_id)] == [True, False, False]
+    started = next(flow.ask_next(db, session, model=None, embedder=None))
+    assert started.number == 2  # the interview goes on where it stopped
+    assert [h.average for h in history(db)] and checklist(db) and next_drills(db) is not None
+    assert [run.model_id for run in benchruns.history(db)] == ["qwen2.5-coder-1.5b-instruct-q4_k_m"]
