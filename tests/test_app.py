@@ -579,3 +579,44 @@ async def test_an_interview_resumes_on_a_question_whose_cluster_a_newer_taxonomy
         await pilot.press("f6")
         await ready(app, pilot)
         assert "question 2 of 3" in text_of(app, "#where"), error_notes(app)
+
+
+async def test_while_the_model_has_not_written_a_word_the_screens_say_so(tiny):
+    """Issue 13: an empty question box for the seconds before the first token looked broken."""
+    import threading
+
+    from tui.screens.decode import WRITING_READ
+    from tui.screens.interview import WRITING_QUESTION
+
+    release = threading.Event()
+
+    def factory(store_, manifest_, on_progress):
+        ready_model_file(store_, manifest_, on_progress=on_progress)
+        return FakeTextModel(model_id=manifest_.id, reply=lambda prompt: SHORT if release.wait(20) else "")
+
+    async def until(check):
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if check():
+                return
+
+    app = make_app(tiny, factory=factory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f3")
+        app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
+        await pilot.press("ctrl+r")
+        await until(lambda: "Evaluation" in text_of(app, "#summary"))
+        assert text_of(app, "#read-text") in (WRITING_READ, "Likely interview focus: ")  # never an empty box
+        release.set()
+        await ready(app, pilot)
+        assert text_of(app, "#read-text").startswith("Likely interview focus: " + SHORT)
+        release.clear()
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await until(lambda: "question 1 of 5" in text_of(app, "#where"))
+        assert text_of(app, "#question") == WRITING_QUESTION
+        release.set()
+        await ready(app, pilot)
+        assert text_of(app, "#question") == SHORT

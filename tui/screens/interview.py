@@ -56,6 +56,9 @@ def rubric_text(rubric: RubricResult) -> Text:
     return out
 
 
+WRITING_QUESTION = "The coach is writing this question for your JD… (Esc asks the bank's question now)"
+
+
 class InterviewScreen(SpeakingMixin, CoachScreen):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit answer"),
@@ -222,9 +225,13 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
             self.query_one("#answer", TextArea).clear()
             self.query_one("#where", Static).update(
                 f"Interview {self.interview_id} · question {event.number} of {event.total} · {event.competency}")
-            view.set_text("")
+            # Until the first word comes (seconds on a busy CPU), say what is happening, not an empty box.
+            view.set_text(WRITING_QUESTION)
         elif isinstance(event, flow.QuestionText):
-            view.append(event.text)
+            if view.text == WRITING_QUESTION:
+                view.set_text(event.text)
+            else:
+                view.append(event.text)
         elif isinstance(event, flow.QuestionReady):
             self.turn = event.turn
             view.set_text(event.turn.text)
