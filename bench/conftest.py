@@ -27,6 +27,13 @@ def pytest_addoption(parser) -> None:
                     help="measure, assert nothing, and write profile NAME from the figures (× headroom)")
     group.addoption("--headroom", type=float, default=1.5, help="with --calibrate: threshold = measured × this")
     group.addoption("--bench-models", default=BENCH_MODELS, help="comma-separated model ids to benchmark")
+    group.addoption("--warmup", type=int, default=1, help="generations before timing starts, not counted")
+    group.addoption("--cooldown", type=float, default=0.0, help="idle seconds between repetitions")
+    group.addoption("--budget", type=float, default=60.0,
+                    help="seconds per benchmark after which repetitions stop even if the interval is still wide")
+    group.addoption("--max-reps", type=int, default=8, help="most repetitions of one benchmark")
+    group.addoption("--record-expected", action="store_true",
+                    help="store the greedy token ids of this run as the expected ones (read the output first)")
 
 
 def pytest_generate_tests(metafunc) -> None:
@@ -44,6 +51,41 @@ def profile(request):
     return load_profile(request.config.getoption("--profile"))
 
 
+@pytest.fixture(scope="session")
+def method(request):
+    from bench.method import Method
+
+    opt = request.config.getoption
+    return Method(warmup=opt("--warmup"), cooldown_s=opt("--cooldown"), budget_s=opt("--budget"),
+                  max_reps=opt("--max-reps"))
+
+
+@pytest.fixture(scope="session")
+def expected(request):
+    from bench.verify import ExpectedIds
+
+    return ExpectedIds(record=request.config.getoption("--record-expected"))
+
+
+def gate(profile, model_id: str, key: str, estimate) -> str:
+    """Judge a percentile (bench.method.Percentile) against the profile's limit by its interval: fail when
+    the whole interval is past the limit; skip, saying so, when the sample cannot decide. Returns the verdict."""
+    from bench.method import FAIL, PASS, judge
+
+    if profile is None:
+        CALIBRATION.setdefault(model_id, {})[key] = estimate.value
+        return "calibrating"
+    limit = profile.threshold(model_id, key)
+    if limit is None:
+        pytest.skip(f"profile {profile.name} sets no {key} for {model_id}")
+    verdict = judge(estimate, limit)
+    where = f"{model_id}: {key} {estimate.describe()} against {limit:.4g} (profile {profile.name})"
+    assert verdict != FAIL, where
+    if verdict != PASS:
+        pytest.skip(f"NOT ENOUGH DATA to gate: {where}")
+    return verdict
+
+
 def check(profile, model_id: str, key: str, value: float, *, calibrate_key: str | None = None) -> None:
     """Assert a figure against the profile's threshold; when calibrating, remember it instead."""
     if profile is None:
@@ -56,11 +98,20 @@ def check(profile, model_id: str, key: str, value: float, *, calibrate_key: str 
 
 
 def report(name: str, model_id: str | None, figures: dict, *, sha256: str | None = None,
-           threads: int | None = None) -> None:
-    from bench.harness import fingerprint
+           threads: int | None = None, samples: list[list[float]] | None = None, unit: str = "s",
+           conditions_at_start: dict | None = None) -> None:
+    """One result: figures, the fingerprint (what it ran on) with the conditions at its start and end, and
+    the raw samples per repetition when there are any (so that two runs can be compared with intervals)."""
+    from bench.harness import conditions, fingerprint
 
-    RESULTS.append({"name": name, "model_id": model_id, "figures": figures,
-                    "fingerprint": fingerprint(model_sha256=sha256, threads=threads)})
+    print_line = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
+    print(f"\n{name} {model_id or ''}: {print_line}")
+    fp = fingerprint(model_sha256=sha256, threads=threads)
+    fp["conditions"] = {"start": conditions_at_start or conditions(), "end": conditions()}
+    result = {"name": name, "model_id": model_id, "figures": figures, "fingerprint": fp}
+    if samples:
+        result |= {"samples": [[round(float(x), 7) for x in rep] for rep in samples], "unit": unit}
+    RESULTS.append(result)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -130,6 +181,7 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
     for attr, label in (("_bench_results_path", "results written to"), ("_bench_profile_path", "profile written to")):
         if getattr(config, attr, None):
             terminalreporter.write_line(f"coach bench: {label} {getattr(config, attr)}")
+    _summarise_results(terminalreporter)
     session = getattr(config, "_benchmarksession", None)
     benchmarks = [b for b in getattr(session, "benchmarks", []) if "p95" in b.extra_info]
     if not benchmarks:
@@ -141,6 +193,30 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
             f"{bench.name:44} p50 {info['p50'] * 1000:9.1f}   p95 {info['p95'] * 1000:9.1f}   "
             f"p99 {info['p99'] * 1000:9.1f}   n={info['n']}"
         )
+
+
+def _summarise_results(terminalreporter) -> None:
+    """Each verified, repeated measurement: its percentiles with intervals and counts, and the conditions."""
+    from bench.method import Percentile
+
+    rows = [r for r in RESULTS if isinstance(r["figures"].get("percentiles"), dict)
+            or isinstance(r["figures"].get("ttft_cold"), dict)]
+    if not rows:
+        return
+    terminalreporter.section("percentiles with 95% intervals (order statistics)")
+    for result in rows:
+        figures = result["figures"]
+        estimates = figures.get("percentiles") or figures.get("ttft_cold")
+        cond = result["fingerprint"].get("conditions", {}).get("start", {})
+        terminalreporter.write_line(f"{result['name']} {result['model_id']} ({figures.get('repetitions')} repetitions, "
+                                    f"{figures.get('stop', '')}; load {' '.join(cond.get('loadavg', []))})")
+        for estimate in estimates.values():
+            terminalreporter.write_line("    " + Percentile(**estimate).describe(" ms", 1000))
+        throttle = figures.get("throttle")
+        if throttle and throttle.get("slope_pct_per_min") is not None:
+            flag = "  DROPPING: throttling or a neighbour?" if throttle["flagged"] else ""
+            terminalreporter.write_line(f"    tokens/s drift {throttle['slope_pct_per_min']:+.2f}%/min "
+                                        f"{throttle['ci']}{flag}")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,40 @@ PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_HEADROOM = 1.5
 
 
+# -- the conditions a figure was measured under ------------------------------------------------------
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def power_source() -> str:
+    """'ac', 'battery' or 'unknown' (a VM has no power supply in /sys)."""
+    supplies = list(Path("/sys/class/power_supply").glob("*"))
+    for supply in supplies:
+        if _read(str(supply / "type")) == "Mains" and _read(str(supply / "online")) == "1":
+            return "ac"
+    for supply in supplies:
+        if _read(str(supply / "type")) == "Battery" and _read(str(supply / "status")) == "Discharging":
+            return "battery"
+    return "ac" if supplies else "unknown"
+
+
+def cpu_mhz() -> float | None:
+    values = [float(line.split(":")[1]) for line in (_read("/proc/cpuinfo") or "").splitlines()
+              if line.startswith("cpu MHz")]
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def conditions() -> dict[str, Any]:
+    """What changes from run to run on one machine and explains a figure: the frequency governor, AC or
+    battery, the load average, the clock. Kept beside the fingerprint, not in its id."""
+    return {"governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") or "unavailable",
+            "power": power_source(), "loadavg": (_read("/proc/loadavg") or "").split()[:3],
+            "cpu_mhz": cpu_mhz(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
 # -- the physical ceiling --------------------------------------------------------------------------
 def memory_read_bandwidth(size_mb: int = 1024, repeats: int = 5, threads: int | None = None) -> float:
     """Bytes per second the CPU can read from RAM: the best of a few passes over an array far larger

@@ -214,8 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headroom", type=float, default=1.5)
     p.add_argument("--models", metavar="IDS", help="comma-separated model ids (default: the 270M and the coach model)")
     p.add_argument("--quick", action="store_true", help="decode, scoring and the 270M model only")
-    p.add_argument("--compare", action="store_true", help="show the change against the previous run on the same "
-                   "fingerprint (alone: without running)")
+    p.add_argument("--compare", nargs="*", metavar="RUN", help="alone: each result against the previous run on the "
+                   "same fingerprint; with two run files A B: per-metric ratios with confidence intervals and a plot")
+    p.add_argument("--plot", metavar="FILE.svg", help="with --compare A B: where the latency distributions go")
+    p.add_argument("--record-expected", action="store_true", help="store this run's greedy token ids as the "
+                   "expected ones (read the output first)")
+    p.add_argument("--cooldown", type=float, default=0.0, help="idle seconds between repetitions")
+    p.add_argument("--budget", type=float, default=60.0, help="seconds per benchmark before repetitions stop")
     p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
 

@@ -17,14 +17,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import bench
     from bench.harness import compare_last
 
-    if args.compare and not (args.calibrate or args.run):
+    compare = args.compare
+    if compare is not None and len(compare) not in (0, 2):
+        raise CoachError("--compare takes no run (the last against the previous) or two run files A B")
+    if compare and len(compare) == 2:
+        from bench.compare import compare_runs, report_lines
+
+        paths = [Path(c) for c in compare]
+        for path in paths:
+            if not path.is_file():
+                raise CoachError(f"no such benchmark run: {path}", hint="runs are in <data dir>/bench/run-*.json")
+        plot = Path(args.plot) if args.plot else None
+        print("\n".join(report_lines(paths[0], paths[1], compare_runs(paths[0], paths[1], plot=plot))))
+        if plot:
+            print(f"plot: {plot}")
+        return EXIT_OK
+    if compare is not None and not (args.calibrate or args.run):
         _, db = open_context()
         lines = compare_last(db)
         print("\n".join(lines) if lines else "no benchmark results yet: run `coach bench`")
         return EXIT_OK
     bench_dir = Path(bench.__file__).parent
     command = [sys.executable, "-m", "pytest", str(bench_dir), "-p", "no:cacheprovider", "-q",
-               "--benchmark-columns=min,median,max,rounds", f"--profile={args.profile}"]
+               "--benchmark-columns=min,median,max,rounds", f"--profile={args.profile}",
+               f"--cooldown={args.cooldown}", f"--budget={args.budget}"]
+    if args.record_expected:
+        command.append("--record-expected")
     if args.calibrate:
         command += [f"--calibrate={args.calibrate}", f"--headroom={args.headroom}"]
     if args.models:
@@ -32,7 +50,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.quick:
         command += ["-k", "decode or submit_to_score or (runtime_speed and gemma)"]
     code = subprocess.call(command, cwd=bench_dir.parent)
-    if args.compare:
+    if compare is not None:
         _, db = open_context()
         print("\n".join(compare_last(db)))
     if code not in (0, 1):

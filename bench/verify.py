@@ -1,0 +1,72 @@
+"""Verified runs: every timed generation is greedy, and its token ids must equal the ids stored with the
+benchmark for that model file (by its sha256) and that prompt (by its sha256). A build that is fast
+because it computes the wrong thing fails instead of passing.
+
+The ids live in bench/expected/<first 16 hex of the model's sha256>.json, written by
+`coach bench --record-expected` (or `bash scripts/bench.sh --record-expected`) after a person has
+read the output. Greedy decoding on another CPU or llama.cpp build can round differently and part
+ways at a near-tie; the failure then says at which token and on what machine the ids were recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+EXPECTED_DIR = Path(__file__).parent / "expected"
+
+
+class ExpectedIds:
+    """Expected ids of one session: check() each run against them, or record() them when asked to."""
+
+    def __init__(self, *, record: bool, directory: Path = EXPECTED_DIR) -> None:
+        self.recording = record
+        self.directory = directory
+        self.checked = 0
+
+    @staticmethod
+    def prompt_key(prompt: str, max_tokens: int) -> str:
+        return hashlib.sha256(f"{max_tokens}|{prompt}".encode()).hexdigest()
+
+    def path(self, model_sha256: str) -> Path:
+        return self.directory / f"{model_sha256[:16]}.json"
+
+    def load(self, model_sha256: str) -> dict[str, Any]:
+        path = self.path(model_sha256)
+        if not path.is_file():
+            return {"model_sha256": model_sha256, "prompts": {}}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("model_sha256") != model_sha256:
+            raise AssertionError(f"{path} is for model {data.get('model_sha256')}, not {model_sha256}")
+        return data
+
+    def check(self, *, model_sha256: str, model_id: str, prompt: str, max_tokens: int, ids: list[int],
+              recorded_on: dict[str, Any] | None = None) -> None:
+        """Raise AssertionError unless ids are the expected ones (or, when recording, store them)."""
+        data = self.load(model_sha256)
+        key = self.prompt_key(prompt, max_tokens)
+        entry = data["prompts"].get(key)
+        if self.recording:
+            if entry is not None and entry["ids"] != ids:
+                raise AssertionError(f"{model_id}: two greedy runs of one prompt differ in this session")
+            data["model_id"] = model_id
+            data["prompts"][key] = {"max_tokens": max_tokens, "prompt_start": prompt[:60], "ids": ids,
+                                    "recorded_on": recorded_on or {}}
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.path(model_sha256).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+            self.checked += 1
+            return
+        if entry is None:
+            raise AssertionError(f"{model_id}: no expected token ids for this prompt and model sha256 "
+                                 f"{model_sha256[:16]}: run `coach bench --record-expected` and read the output first")
+        if entry["ids"] != ids:
+            first = next((i for i, (a, b) in enumerate(zip(entry["ids"], ids)) if a != b),
+                         min(len(ids), len(entry["ids"])))
+            where = entry.get("recorded_on", {})
+            raise AssertionError(
+                f"{model_id}: greedy output differs from the expected ids at token {first} of {len(entry['ids'])} "
+                f"(expected {entry['ids'][first:first + 5]}, got {ids[first:first + 5]}); the expected ids were "
+                f"recorded on {where.get('cpu_model', '?')} with llama.cpp {where.get('llama_cpp', '?')}")
+        self.checked += 1
