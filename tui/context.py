@@ -54,6 +54,7 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _jobs: threading.Condition = field(default_factory=threading.Condition)
     _running: dict[int, threading.Event] = field(default_factory=dict)
+    _prefetch: Any = None  # coach.services.interviewing.Prefetcher for self.model, made on first use
 
     def get_embedder(self) -> Embedder | None:
         """Load once (off the UI thread: call from a worker)."""
@@ -77,6 +78,26 @@ class AppContext:
                 self._running.pop(id(cancel), None)
                 self._jobs.notify_all()
 
+    def prefetcher(self) -> Any:
+        """The background question-preparer of the loaded model (None while none is loaded). Call from a worker."""
+        from coach.services.interviewing import Prefetcher
+
+        if self.model is None:
+            return None
+        embedder = self.get_embedder()
+        with self._jobs:
+            if self.model is None:
+                return None
+            if self._prefetch is None or self._prefetch.model is not self.model:
+                self._close_prefetch()
+                self._prefetch = Prefetcher(model=self.model, embedder=embedder)
+            return self._prefetch
+
+    def _close_prefetch(self) -> None:
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            prefetch.close()  # stops within a prompt chunk or a token
+
     def retire_model(self, timeout: float = 60.0) -> None:
         """Stop every job that holds the model, wait for them to end, then close it. Call from a
         worker: generation stops within a token, but a token is not instant on a CPU."""
@@ -85,10 +106,12 @@ class AppContext:
             for cancel in self._running.values():
                 cancel.set()
             self._jobs.wait_for(lambda: not self._running, timeout=timeout)
+            self._close_prefetch()
         if old is not None:
             old.close()
 
     def close(self) -> None:
+        self._close_prefetch()
         for thing in (self.model, self.embedder):
             if thing is not None:
                 thing.close()

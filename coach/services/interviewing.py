@@ -67,6 +67,15 @@ def start(db: Any, jd_id: int, *, n: int, embedder: Embedder | None) -> Session:
     return Session(iv.start_interview(db, jd_id=jd_id, decode=decoded.decode, plan=plan), decoded)
 
 
+def prepare_first_question(db: Any, jd_id: int, decode: Decode, *, n: int, embedder: Embedder | None,
+                           prefetch: Prefetcher) -> None:
+    """While the user reads the decode: plan as `start` will (the plan is deterministic) and tailor question 1 in
+    the background, so the interview opens on a question already written."""
+    plan = iv.plan_session(decode, n=n, confidences=confidences(db, jd_id), embedder=embedder)
+    if plan:
+        prefetch.prepare(decode, plan[0].question)
+
+
 def resume(db: Any, interview_id: int, *, embedder: Embedder | None) -> tuple[Session, int]:
     """An interview as it was left; answers a kill stored but never scored are scored now. Returns how many."""
     row = iv.get_interview(db, interview_id)
@@ -186,7 +195,7 @@ class Prefetcher:
     """
 
     def __init__(self, *, model: TextModel, embedder: Embedder | None) -> None:
-        self._model = model
+        self.model = model
         self._embedder = embedder
         self._cond = threading.Condition()
         self._job: tuple[str, Decode, Question] | None = None
@@ -256,10 +265,10 @@ class Prefetcher:
 
     def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
         """One try; NOT_READY when user-facing work pre-empted it (the loop tries again once the model is idle)."""
-        gate = getattr(self._model, "gate", None)
+        gate = getattr(self.model, "gate", None)
         if gate is not None:
             gate.wait_idle()
-        pieces = tailor(self._model, question, decode, self._embedder, cancel=cancel, background=True)
+        pieces = tailor(self.model, question, decode, self._embedder, cancel=cancel, background=True)
         try:
             while True:
                 next(pieces)

@@ -17,6 +17,7 @@ from coach.decode import Decode
 from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
 from coach.render import flavor_line, level_line
 from coach.services.decoding import decode_and_save
+from coach.services.interviewing import prepare_first_question
 from coach.textfiles import read_text_file
 from models.errors import CoachError
 from models.runtime import TextModel
@@ -173,6 +174,11 @@ class DecodeScreen(CoachScreen):
             return
         self.post_message(self.Decoded(decoded.decode, decoded.jd.id if decoded.jd else None))
         self.stream_model_read(decoded.decode, cancel)
+        prefetch = ctx.prefetcher()
+        if prefetch is not None and decoded.jd is not None and decoded.decode.clusters and not cancel.is_set():
+            # While the user reads the decode, question 1 of an interview on it is written in the background.
+            prepare_first_question(ctx.db, decoded.jd.id, decoded.decode, n=5, embedder=ctx.get_embedder(),
+                                   prefetch=prefetch)
 
     @on(Decoded)
     def show_decode(self, message: Decoded) -> None:

@@ -199,7 +199,9 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
         ctx = self.app.ctx
         batcher = Batcher(lambda piece: self.post_message(self.QuestionEvent(flow.QuestionText(piece))))
         with ctx.model_job(cancel) as model:
-            for event in flow.ask_next(ctx.db, session, model=model, embedder=ctx.get_embedder(), cancel=cancel):
+            # The prefetcher asks a question it prepared at once, and prepares the next while the user answers.
+            for event in flow.ask_next(ctx.db, session, model=model, embedder=ctx.get_embedder(), cancel=cancel,
+                                       prefetch=ctx.prefetcher()):
                 if isinstance(event, flow.QuestionText):
                     batcher.add(event.text)
                     continue
@@ -277,7 +279,8 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
         try:
             with ctx.model_job(cancel) as model:
                 for event in flow.score(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
-                                        embedder=ctx.get_embedder(), model=model, cancel=cancel):
+                                        embedder=ctx.get_embedder(), model=model, cancel=cancel,
+                                        session=self.session):
                     if isinstance(event, RubricResult):
                         self.post_message(self.Scored(event))
                         self.deliver(answer_id, turn.idx, event)  # a spoken answer's delivery, stored with it

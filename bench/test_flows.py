@@ -1,0 +1,182 @@
+"""What the user waits for, on the real prompts with real JDs of ~2,000 and ~8,000 characters (issue 12).
+
+Per JD size, each round runs the flows in the order a user meets them, the alternatives of one flow
+interleaved in the same round (so a change in machine load hits both):
+- decode done -> first word of the model's read: first open (the JD's prefix evaluated) vs reopen
+  (the prefix restored from the state saved on disk, the KV cache holding something else);
+- interview start -> first word of question 1: prepared in the background while the user read the decode
+  vs asked cold (the JD prefix cached by the read, the question's part evaluated now);
+- submit -> score (rubric with the embedder, the answer committed first);
+- submit -> first model feedback word (as a user meets it: the KV cache holds the JD and the next
+  question, which was being prepared while they answered).
+The default text model (1.5B) and the embedder, from COACH_HOME. p50/p95 over ROUNDS rounds, ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.conftest import ROOT, percentiles, report
+
+ROUNDS = int(os.environ.get("COACH_FLOW_ROUNDS", "5"))
+TARGETS = {  # issue 12 item 3 (2-core VM, 1.5B)
+    "first_question_prefetched_s": 1.0,
+    "submit_to_score_s": 0.100,
+    "submit_to_first_feedback_word_s": 1.0,
+}
+ANSWER = (
+    "At my last company our support chatbot was about to launch and nobody could say if it was good enough. I was "
+    "asked to decide whether it was ready. I built a golden set of 400 real tickets labelled by two agents, wrote an "
+    "LLM-as-judge rubric for faithfulness and checked it against human labels (0.82 agreement), and set a launch "
+    "threshold of 85% faithfulness. The first run scored 71%, so I pushed back on the launch date and chose to fix "
+    "retrieval rather than the prompt, because the failures were missing documents. After adding a reranker we "
+    "reached 88% and launched two weeks later; escalations fell by 23% in the first month."
+)
+
+
+def real_jd(chars: int) -> tuple[str, str]:
+    """A real posting of about `chars` characters (one posting for ~2k; whole postings joined for ~8k, as no
+    posting in the set is that long). Returns (text, what it is)."""
+    postings = [json.loads(line) for path in sorted((ROOT / "data/postings").glob("*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    postings.sort(key=lambda p: p["id"])
+    best = min(postings, key=lambda p: abs(len(p["text"]) - chars))
+    if abs(len(best["text"]) - chars) < 0.15 * chars:
+        return best["text"], best["id"]
+    joined, ids = "", []
+    for posting in (p for p in postings if p["flavor"] == "llm_engineer"):
+        if len(joined) + len(posting["text"]) > chars * 1.05:
+            continue
+        joined, ids = (joined + "\n\n" + posting["text"]).strip(), ids + [posting["id"]]
+        if len(joined) >= chars * 0.95:
+            break
+    return joined, " + ".join(ids)
+
+
+@pytest.fixture(scope="module")
+def coach_model(store, tmp_path_factory):
+    from models.loader import load_text_model
+
+    manifest = store.registry.default("llm")
+    store.materialize(manifest)
+    model = load_text_model(store, manifest)
+    # The benchmark's saved prefixes go to a folder of its own, emptied for each first open.
+    model._states.root = tmp_path_factory.mktemp("kvstate")
+    yield model
+    model.close()
+
+
+def until(events: Iterator, is_first: Callable[[object], bool], started: float) -> float:
+    """Seconds from `started` to the first event that `is_first`; the rest is cancelled."""
+    try:
+        for event in events:
+            if is_first(event):
+                return time.perf_counter() - started
+    finally:
+        events.close()  # type: ignore[attr-defined]
+    raise AssertionError("the flow ended before its first word")
+
+
+def evict(model) -> None:
+    """Fill the KV cache with something else (as another JD or the previous step would)."""
+    model.stream("Unrelated text about cooking pasta for dinner tonight.", max_tokens=1).collect()
+
+
+@pytest.mark.parametrize("size", [2000, 8000])
+def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path):
+    from bench.harness import conditions
+    from coach.feedback import FeedbackText
+    from coach.read import SlotText, stream_read
+    from coach.rubric import RubricResult
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+    from coach.storage import open_db
+
+    at_start = conditions()
+    text, source = real_jd(size)
+    db = open_db(tmp_path / "bench.db")
+    decoded = decode_and_save(db, text, embedder=embedder)
+    assert decoded.jd is not None, "the bench JD must decode to competencies"
+    decode = decoded.decode
+    samples: dict[str, list[float]] = {k: [] for k in (
+        "read_first_word_first_open_s", "read_first_word_reopen_s", "first_question_prefetched_s",
+        "first_question_cold_s", "submit_to_score_s", "submit_to_first_feedback_word_s")}
+    prefetch = flow.Prefetcher(model=coach_model, embedder=embedder)
+
+    def read_word(event: object) -> bool:
+        return isinstance(event, SlotText) and bool(event.text.strip())
+
+    def first_question(session: flow.Session, prepared: bool, started: float) -> tuple[float, object]:
+        first, turn = None, None
+        for event in flow.ask_next(db, session, model=coach_model, embedder=embedder,
+                                   prefetch=prefetch if prepared else None):
+            if first is None and isinstance(event, flow.QuestionText | flow.QuestionReady):
+                first = time.perf_counter() - started
+            if isinstance(event, flow.QuestionReady):
+                turn = event.turn
+        assert first is not None and turn is not None
+        return first, turn
+
+    try:
+        for _ in range(ROUNDS):
+            # Decode -> read: the first open evaluates the JD (and saves its prefix); the reopen restores it.
+            shutil.rmtree(coach_model._states.root, ignore_errors=True)
+            evict(coach_model)
+            samples["read_first_word_first_open_s"].append(
+                until(stream_read(coach_model, decode), read_word, time.perf_counter()))
+            evict(coach_model)
+            started, first = time.perf_counter(), None
+            for event in stream_read(coach_model, decode):  # the read the user sees, to its end
+                if first is None and read_word(event):
+                    first = time.perf_counter() - started
+            samples["read_first_word_reopen_s"].append(first)
+            # Interview start -> question 1: prepared in the background while the user read (here: until it is
+            # ready), then cold (the JD prefix cached, the question's own part evaluated while the user waits).
+            flow.prepare_first_question(db, decoded.jd.id, decode, n=2, embedder=embedder, prefetch=prefetch)
+            assert prefetch.wait(timeout=600)
+            started = time.perf_counter()
+            session = flow.start(db, decoded.jd.id, n=2, embedder=embedder)
+            seconds, turn = first_question(session, True, started)
+            samples["first_question_prefetched_s"].append(seconds)
+            assert prefetch.wait(timeout=600)  # question 2, prepared while the user answers question 1
+            started = time.perf_counter()
+            seconds, _ = first_question(flow.start(db, decoded.jd.id, n=2, embedder=embedder), False, started)
+            samples["first_question_cold_s"].append(seconds)
+            # Submit -> score -> first model feedback word (the KV cache holds the JD and a tailored question).
+            started = time.perf_counter()
+            answer_id = flow.submit(db, session, turn, ANSWER)
+            scoring = flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWER, embedder=embedder,
+                                 model=coach_model, session=session)
+            assert isinstance(next(scoring), RubricResult)
+            samples["submit_to_score_s"].append(time.perf_counter() - started)
+            samples["submit_to_first_feedback_word_s"].append(until(
+                scoring, lambda e: isinstance(e, FeedbackText) and e.slot.source == "model", started))
+            print(f"\nround {len(samples['submit_to_score_s'])} ({size} chars, load {os.getloadavg()[0]:.1f}): "
+                  + ", ".join(f"{k} {v[-1]:.3f}" for k, v in samples.items()), flush=True)
+    finally:
+        prefetch.close()
+
+    figures: dict = {"jd_chars": len(text), "jd": source, "rounds": ROUNDS,
+                     "jd_prefix_tokens": coach_model.count_tokens(text)}
+    for key, values in samples.items():
+        stats = percentiles(values)
+        figures[key] = {"p50": round(stats["p50"], 3), "p95": round(stats["p95"], 3)}
+    report(f"flows_{size}", coach_model.model_id, figures, samples=list(samples.values()),
+           conditions_at_start=at_start, threads=coach_model.n_threads)
+    misses = [f"{k} p95 {figures[k]['p95']:.3f} s > {limit} s" for k, limit in TARGETS.items()
+              if figures[k]["p95"] > limit]
+    assert not misses, "; ".join(misses)
+
+
+def test_jds_are_the_sizes_we_say(tmp_path):
+    for size in (2000, 8000):
+        text, _ = real_jd(size)
+        assert abs(len(text) - size) < 0.15 * size
+    assert Path(ROOT / "data/postings").is_dir()
