@@ -65,5 +65,5 @@ class ModelPanel(Vertical):
     def show_stage(self, text: str, busy: bool, done: int = 0, total: int = 0) -> None:
         self.query_one("#model-status", Static).update(text)
         self.set_class(busy, "busy")
-        if busy and total:
-            self.query_one(ProgressBar).update(total=total, progress=done)
+        if busy:  # a stage with no byte count (loading into memory) shows an indeterminate bar, not the last 100%
+            self.query_one(ProgressBar).update(total=total or None, progress=done)
