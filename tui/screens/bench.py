@@ -86,8 +86,11 @@ class BenchScreen(CoachScreen):
                     style="bold")
         text.append(f"time to first token {result.ttft_s * 1000:.0f} ms ({result.prompt_tokens} prompt tokens, "
                     f"{result.prompt_tokens_per_s:.0f} tokens/s)\n")
-        text.append(f"inter-token latency p50 {result.p50_ms:.1f} ms · p95 {result.p95_ms:.1f} ms · "
-                    f"p99 {result.p99_ms:.1f} ms\n")
+        from bench.method import percentiles
+
+        text.append("inter-token latency, 95% intervals (order statistics):\n")
+        for estimate in percentiles(result.inter_token_s).values():
+            text.append(f"  {estimate.describe(' ms', 1000)}\n", style="" if estimate.supported else "dim")
         self.query_one("#figures", Static).update(text)
         self.query_one("#plot", Sparkline).data = [g * 1000 for g in result.inter_token_s] or [0]
         self.show_history()
