@@ -256,7 +256,6 @@ async def test_bench_screen_measures_and_keeps_history(tiny):
         figures = text_of(app, "#figures")
         assert "p95" in figures and "128 tokens" in figures
         assert "p99" in figures and "needs n ≥ 368 to gate" in figures  # 127 gaps cannot bound a p99
-        assert "p99" in figures and "needs n ≥ 368 to gate" in figures  # 127 gaps cannot bound a p99
     assert open_db()["bench_runs"].count == 1
 
 
