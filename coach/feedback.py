@@ -142,9 +142,18 @@ def messages(question: str, answer: str, rubric: RubricResult, slot: str,
         "outline": "In one or two sentences addressed to the speaker as \"you\", say what a top answer would add. "
                    "Reply with those sentences only.",
     }
-    task = (f"Interview question ({rubric.competency_name}): {defuse(question)}\n"
-            f"The speaker's answer:\n{quote('answer', answer)}\n\n{asks[slot]}")
-    return prompt_messages(jd, task)
+    return prompt_messages(jd, _answer_part(question, answer, rubric.competency_name) + asks[slot])
+
+
+def _answer_part(question: str, answer: str, competency_name: str) -> str:
+    return f"Interview question ({competency_name}): {defuse(question)}\nThe speaker's answer:\n{quote('answer', answer)}\n\n"
+
+
+def warm_messages(question: str, answer_so_far: str, competency_name: str, jd: JDContext | None) -> list[ChatMessage]:
+    """A prompt that starts with the same bytes as every feedback part's, up to the end of the answer typed so far:
+    evaluated in the background while the user types, it leaves only the rest of the answer and the part's
+    request to evaluate after submit."""
+    return prompt_messages(jd, _answer_part(question, answer_so_far, competency_name))
 
 
 MAX_TOKENS_PER_SLOT = {"opening": 60, "follow_up": 45, "outline": 80}

@@ -165,3 +165,30 @@ def test_feedback_streams_the_follow_up_first():
     model_parts = [e.slot.id for e in events if isinstance(e, FeedbackText) and e.slot.source == "model"]
     assert model_parts and model_parts[0] == "follow_up"
     assert SLOTS  # the read's slots are untouched by the feedback order
+
+
+def test_the_answer_typed_so_far_is_read_in_the_background_as_feedback_will_read_it(isolated_home):
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+    from coach.storage import open_db
+
+    db = open_db()
+    model = FakeTextModel(reply="How did you choose the 85% threshold?")
+    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
+    session = flow.start(db, decoded.jd.id, n=1, embedder=None)
+    turn = list(flow.ask_next(db, session, model=model, embedder=None))[-1].turn
+    prefetch = flow.Prefetcher(model=model, embedder=None)
+    try:
+        typed = ANSWERS["specific"][: len(ANSWERS["specific"]) // 2]
+        flow.warm_answer(session, turn, typed, model=model, prefetch=prefetch)
+        assert prefetch.wait(timeout=10)
+        warm = model.prompts[-1]
+        answer_id = flow.submit(db, session, turn, ANSWERS["specific"])
+        list(flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"], embedder=None, model=model,
+                        session=session))
+    finally:
+        prefetch.close()
+    follow_up = model.prompts[model.prompts.index(warm) + 1]
+    # Byte for byte the same up to the end of what was typed: the runtime reuses all of it after submit.
+    read_so_far = warm[: warm.index("\n</answer>")]
+    assert typed.strip() in read_so_far and follow_up.startswith(read_so_far)

@@ -14,6 +14,7 @@ from typing import Any
 
 from coach import interview as iv
 from coach.decode import Decode
+from coach.feedback import warm_messages
 from coach.matrix import confidences
 from coach.prompting import JDContext, jd_context
 from coach.questions import Question, load_bank
@@ -74,6 +75,21 @@ def prepare_first_question(db: Any, jd_id: int, decode: Decode, *, n: int, embed
     plan = iv.plan_session(decode, n=n, confidences=confidences(db, jd_id), embedder=embedder)
     if plan:
         prefetch.prepare(decode, plan[0].question)
+
+
+def warm_answer(session: Session, turn: iv.Turn, answer_so_far: str, *, model: TextModel,
+                prefetch: Prefetcher) -> None:
+    """While the user types: have the model read the answer so far in the background, so that after submit the
+    feedback evaluates only what was typed since and its request (a few dozen tokens, not a few hundred)."""
+    decode = session.decoded.decode
+    if not answer_so_far.strip() or not decode.clusters:
+        return
+    jd = jd_context(model, decode)
+    try:
+        name = load_taxonomy().cluster(turn.cluster_id).name
+    except KeyError:  # a cluster a newer taxonomy retired: scoring will refuse it, warming is pointless
+        return
+    prefetch.warm(warm_messages(turn.text, answer_so_far, name, jd), jd.text)
 
 
 def resume(db: Any, interview_id: int, *, embedder: Embedder | None) -> tuple[Session, int]:
@@ -199,6 +215,7 @@ class Prefetcher:
         self._embedder = embedder
         self._cond = threading.Condition()
         self._job: tuple[str, Decode, Question] | None = None
+        self._warm: tuple[list, str | None] | None = None  # (prompt, shared prefix): a cache warm-up, no result
         self._done: dict[str, str | None] = {}
         self._cancel = threading.Event()  # the running job is no longer wanted
         self._closed = False
@@ -230,10 +247,16 @@ class Prefetcher:
                 self._job = None
             return NOT_READY
 
+    def warm(self, prompt: list, shared_prefix: str | None) -> None:
+        """Evaluate `prompt` into the KV cache when nothing else is to do (after any question job); the latest wins."""
+        with self._cond:
+            self._warm = (prompt, shared_prefix)
+            self._cond.notify_all()
+
     def wait(self, timeout: float) -> bool:
         """Wait until no job is pending (tests and benchmarks)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._job is None, timeout)
+            return self._cond.wait_for(lambda: self._job is None and self._warm is None, timeout)
 
     def close(self) -> None:
         with self._cond:
@@ -245,12 +268,18 @@ class Prefetcher:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._job is not None)
+                self._cond.wait_for(lambda: self._closed or self._job is not None or self._warm is not None)
                 if self._closed:
                     return
-                job = self._job
+                job, warm = self._job, self._warm
                 self._cancel = cancel = threading.Event()
-            assert job is not None
+                if job is None:
+                    self._warm = None
+            if job is None:
+                self._warm_up(warm, cancel)  # type: ignore[arg-type]
+                with self._cond:
+                    self._cond.notify_all()
+                continue
             key, decode, question = job
             try:
                 result = self._attempt(decode, question, cancel)
@@ -262,6 +291,17 @@ class Prefetcher:
                         self._done[key] = result  # type: ignore[assignment]
                         self._job = None
                     self._cond.notify_all()
+
+    def _warm_up(self, warm: tuple[list, str | None], cancel: threading.Event) -> None:
+        gate = getattr(self.model, "gate", None)
+        if gate is not None:
+            gate.wait_idle()
+        if cancel.is_set():
+            return
+        try:
+            self.model.stream(warm[0], max_tokens=1, cancel=cancel, background=True, shared_prefix=warm[1]).collect()
+        except CoachError:
+            pass  # a warm-up that cannot run costs nothing but the time it would have saved
 
     def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
         """One try; NOT_READY when user-facing work pre-empted it (the loop tries again once the model is idle)."""

@@ -70,7 +70,7 @@ def _read_answers(path: str) -> list[str]:
 
     return [a.strip() for a in re.split(r"(?m)^---\s*$", read_text_file(path))]
 
-def _ask_terminal(prompt_number: str) -> str | None:
+def _ask_terminal(prompt_number: str, on_line: object = None) -> str | None:
     """A multi-line answer from the terminal: finish with a line holding only `.`, or Ctrl-D."""
     print(f"Your answer ({prompt_number}; end with a line holding only '.', or Ctrl-D; empty line + '.' to skip):")
     lines = []
@@ -82,6 +82,8 @@ def _ask_terminal(prompt_number: str) -> str | None:
         if line.strip() == ".":
             return "\n".join(lines)
         lines.append(line)
+        if callable(on_line):
+            on_line("\n".join(lines))  # the model reads the answer so far while the next line is typed
 
 def cmd_interview(args: argparse.Namespace) -> int:
     from coach.feedback import FeedbackDone, FeedbackText
@@ -165,7 +167,8 @@ def cmd_interview(args: argparse.Namespace) -> int:
                 answer = scripted.pop(0)
                 print(f"A: {answer[:300]}{'…' if len(answer) > 300 else ''}")
             else:
-                answer = _ask_terminal(f"{turn.idx + 1}")
+                answer = _ask_terminal(f"{turn.idx + 1}", on_line=None if prefetch is None else (
+                    lambda text, turn=turn: flow.warm_answer(session, turn, text, model=model, prefetch=prefetch)))
                 if answer is None:
                     print(f"\nPaused. Resume with `coach interview --resume {session.interview_id}`.")
                     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -108,6 +109,7 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
         self.scoring = False  # Ctrl+S while an answer is being scored does nothing
         self.answered_idx: int | None = None
         self.cancels: dict[str, threading.Event] = {}
+        self.warm_timer: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -207,6 +209,25 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
                     continue
                 batcher.flush()
                 self.post_message(self.QuestionEvent(event))
+
+    @on(TextArea.Changed, "#answer")
+    def answer_changed(self) -> None:
+        # A second after typing pauses, the model reads the answer so far in the background: after submit, the
+        # feedback then evaluates only what was typed since (issue 12).
+        if self.warm_timer is not None:
+            self.warm_timer.stop()
+        self.warm_timer = self.set_timer(1.0, self.warm_answer)
+
+    def warm_answer(self) -> None:
+        if self.session is not None and self.turn is not None and not self.scoring:
+            self.warm_worker(self.session, self.turn, self.query_one("#answer", TextArea).text)
+
+    @work(thread=True, exit_on_error=False, group="warm")
+    def warm_worker(self, session: flow.Session, turn: iv.Turn, text: str) -> None:
+        ctx = self.app.ctx
+        prefetch, model = ctx.prefetcher(), ctx.model
+        if prefetch is not None and model is not None:
+            flow.warm_answer(session, turn, text, model=model, prefetch=prefetch)
 
     @on(Started)
     def show_started(self, message: Started) -> None:
