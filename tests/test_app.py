@@ -121,6 +121,7 @@ async def test_decode_shows_clusters_and_streams_the_models_read(tiny):
         expected = decode(WORKED_EXAMPLE)  # lexical, as the app here runs without an embedder
         assert f"Level: {level_line(expected.level)}" in summary and "possibly" in level_line(expected.level)
         assert f"Flavor: {flavor_line(expected.flavor)}" in summary and "LLM engineer" in summary
+        assert all(c.name in summary for c in expected.clusters)  # never cut ("Cross-functional collaborat")
         read = text_of(app, "#read-text")
         assert "Likely interview focus: Expect questions on evaluation design." in read
         assert "Unstated expectations" in read

@@ -42,22 +42,19 @@ def highlighted(result: Decode) -> Text:
     return text
 
 
-def summary(result: Decode, width: int = 80) -> Text:
-    """The decode's figures for a panel `width` cells wide. Cluster names are never cut ("System design &
-    architec" reads as something else): where a name and its bar do not fit on one line, the bar goes below."""
+def summary(result: Decode) -> Text:
+    """The decode's figures. Cluster names are never cut ("System design & architec" reads as something
+    else): each line starts with the bar and weight, so a long name wraps whole in a narrow panel."""
     out = Text()
     if not result.clusters:
         for note in result.notes:
             out.append(note + "\n", style="yellow")
         return out
     top = result.clusters[0].weight
-    name_width = max(len(c.name) for c in result.clusters)
-    one_line = width >= 2 + name_width + 1 + 8 + 4
     out.append("Clusters by weight\n", style="bold")
     for rank, cluster in enumerate(result.clusters):
         out.append("■ ", style=CLUSTER_STYLES[rank % len(CLUSTER_STYLES)].replace("on ", ""))
-        figures = f"{bar(cluster.weight, top, 8)} {cluster.weight:g}\n"
-        out.append(f"{cluster.name:{name_width}} {figures}" if one_line else f"{cluster.name}\n  {figures}")
+        out.append(f"{bar(cluster.weight, top, 8)} {cluster.weight:<3g} {cluster.name}\n")
     out.append("\nVerbs: ", style="bold")
     out.append(", ".join(v.verb for v in result.verbs) or "none")
     out.append("\nLevel: ", style="bold")
@@ -186,17 +183,9 @@ class DecodeScreen(CoachScreen):
         self.result = result
         self.jd_id = message.jd_id
         self.query_one("#jd-text", Static).update(highlighted(result))
-        self.show_summary()
+        self.query_one("#summary", Static).update(summary(result))
         self.query_one("#read-text", StreamView).set_text(WRITING_READ)
         self.set_class(bool(result.clusters), "decoded")  # the input shrinks: the highlighted JD is what is read
-
-    def show_summary(self) -> None:
-        if self.result is not None:
-            panel = self.query_one("#summary", Static)
-            panel.update(summary(self.result, panel.content_size.width or 80))
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.show_summary)  # the panel's new width is known after the layout
 
     @on(ReadPiece)
     def show_read(self, message: ReadPiece) -> None:
