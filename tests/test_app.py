@@ -630,3 +630,23 @@ async def test_while_the_model_has_not_written_a_word_the_screens_say_so(tiny):
         release.set()
         await ready(app, pilot)
         assert text_of(app, "#question") == SHORT
+
+
+async def test_gaps_says_why_a_key_does_nothing(tiny):
+    """Issue 13: a key outside 1-5, or a rating with no decoded JD, says why instead of doing nothing."""
+    app = make_app(tiny)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f4")
+        await ready(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        assert any("decode a job description first" in str(n.message) for n in app._notifications)
+        await decode_worked_example(app, pilot)
+        await pilot.press("f4")
+        await ready(app, pilot)
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("9")
+        await pilot.pause()
+        assert any("rated 1 to 5" in str(n.message) for n in app._notifications)
+        assert all(row["confidence"] is None for row in open_db().query("select confidence from matrix_rows"))

@@ -20,6 +20,7 @@ class GapsScreen(CoachScreen):
     BINDINGS = [Binding(str(n), f"rate({n})", f"Confidence {n}", show=n in (1, 5)) for n in range(1, 6)] + [
         Binding("e", "export", "Export Markdown"),
         Binding("enter", "edit", "Edit evidence", show=False),
+        Binding("0,6,7,8,9", "off_scale", show=False),
     ]
     DEFAULT_CSS = "GapsScreen #matrix { height: auto; max-height: 20; } GapsScreen #priorities { margin: 1 0; }"
 
@@ -83,9 +84,14 @@ class GapsScreen(CoachScreen):
 
     def action_rate(self, confidence: int) -> None:
         row = self.current()
-        if row is not None and self.jd is not None:
-            set_row(self.app.ctx.db, self.jd.id, row.cluster_id, confidence=confidence)
-            self.refresh_matrix()
+        if row is None or self.jd is None:
+            self.notify("Nothing to rate yet: decode a job description first (F3)", severity="warning")
+            return
+        set_row(self.app.ctx.db, self.jd.id, row.cluster_id, confidence=confidence)
+        self.refresh_matrix()
+
+    def action_off_scale(self) -> None:
+        self.notify("Confidence is rated 1 to 5 (seed 000): keys 1–5", severity="warning")
 
     def action_edit(self) -> None:
         row = self.current()
