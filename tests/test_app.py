@@ -650,3 +650,16 @@ async def test_gaps_says_why_a_key_does_nothing(tiny):
         await pilot.pause()
         assert any("rated 1 to 5" in str(n.message) for n in app._notifications)
         assert all(row["confidence"] is None for row in open_db().query("select confidence from matrix_rows"))
+
+
+async def test_interview_keys_before_a_start_say_why(tiny):
+    app = make_app(tiny)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f6")
+        await ready(app, pilot)
+        await pilot.press("ctrl+n", "ctrl+s", "ctrl+r")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert "Start an interview first (Ctrl+R)" in messages and "Start an interview first" in messages
+        assert "Decode a job description first (F3)" in messages

@@ -332,6 +332,7 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
 
     def action_next(self) -> None:
         if self.session is None:
+            self.notify("Start an interview first (Ctrl+R)", severity="warning")
             return
         if self.scoring:
             self.notify("Still scoring this answer", severity="warning")
