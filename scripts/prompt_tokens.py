@@ -7,7 +7,7 @@ llama.cpp does (the longest common token prefix with the previous prompt is reus
 step the tokens evaluated before its first generated token, and whether the user waits for it. Seconds
 follow by dividing by this machine's prompt speed (llama-bench pp512: ~72 tokens/s on the 2-core VM).
 
-    COACH_HOME=/tmp/ui-home .venv/bin/python scripts/prompt_tokens.py [--chars 2000] [--layout current|separate]
+    COACH_HOME=/tmp/ui-home .venv/bin/python scripts/prompt_tokens.py [--chars 2000] [--layout current|separate] [--warm]
 
 `--layout separate` replays the layout before issue 12 (each step its own system prompt; tailoring without
 the JD; feedback without it), reconstructed here for the comparison.
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=2000)
     parser.add_argument("--layout", choices=("current", "separate"), default="current")
     parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--warm", action="store_true", help="current layout, the answer read while it is typed")
     args = parser.parse_args()
 
     from bench.test_flows import ANSWER, real_jd
@@ -61,6 +62,9 @@ def main() -> None:
                 steps.append(("(answering)", False, steps[-1][2]))
             rubric = score_answer(ANSWER, question=planned.question.text, competency=planned.cluster_id,
                                   embedder=None, kind=planned.question.kind)
+            if args.warm:  # the answer was read while it was typed (the app, a second after typing pauses)
+                name = rubric.competency_name
+                steps.append((f"warm:q{k + 1} (typing)", False, fb.warm_messages(planned.question.text, ANSWER, name, jd)))
             for i, part in enumerate(fb.model_slots(rubric)):
                 steps.append((f"feedback:q{k + 1}:{part}", i == 0,
                               fb.messages(planned.question.text, ANSWER, rubric, part, jd)))
@@ -112,8 +116,8 @@ def main() -> None:
         rows.append({"step": name, "user_waits": waits, "prompt_tokens": len(tokens), "evaluated": evaluated})
         cached = tokens
     model.close()
-    print(json.dumps({"layout": args.layout, "jd": source, "jd_chars": len(text), "steps": rows,
-                      "tokens_evaluated_while_the_user_waits": waited}, indent=1))
+    print(json.dumps({"layout": args.layout + (" + warm" if args.warm else ""), "jd": source, "jd_chars": len(text),
+                      "steps": rows, "tokens_evaluated_while_the_user_waits": waited}, indent=1))
 
 
 if __name__ == "__main__":
