@@ -25,7 +25,7 @@ def active_model(db: sqlite_utils.Database, registry: Registry) -> Manifest:
 def use_model(db: sqlite_utils.Database, registry: Registry, model_id: str) -> Manifest:
     manifest = registry.get(model_id)
     if manifest.kind != "llm":
-        raise ManifestError(f"'{model_id}' is an {manifest.kind} model; only a text model can be the coach's model")
+        raise ManifestError(f"'{model_id}' is a model of kind '{manifest.kind}'; only a text model can be the coach's model")
     if not manifest.activatable:
         raise ManifestError(
             f"'{model_id}' has no sha256 in its manifest, so it cannot be verified and cannot be activated",
