@@ -192,3 +192,21 @@ def test_the_answer_typed_so_far_is_read_in_the_background_as_feedback_will_read
     # Byte for byte the same up to the end of what was typed: the runtime reuses all of it after submit.
     read_so_far = warm[: warm.index("\n</answer>")]
     assert typed.strip() in read_so_far and follow_up.startswith(read_so_far)
+
+
+def test_saved_prefix_states_stay_under_their_size_bound_oldest_out(tmp_path):
+    import os
+
+    from models.kvstate import PrefixStates
+
+    states = PrefixStates(root=tmp_path, model_sha256="a" * 64, max_bytes=250)
+    now = time.time()
+    for name, age in (("old", 300), ("mid", 200), ("new", 100)):
+        path = tmp_path / f"{name}.kv"
+        path.write_bytes(b"0" * 100)
+        os.utime(path, (now - age, now - age))
+    states._bound()
+    assert sorted(p.stem for p in tmp_path.glob("*.kv")) == ["mid", "new"]
+    # Another model file never finds this model's states: the key holds the model's sha256.
+    other = PrefixStates(root=tmp_path, model_sha256="b" * 64)
+    assert states.path_for([1, 2, 3]) != other.path_for([1, 2, 3])
