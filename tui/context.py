@@ -111,11 +111,11 @@ class AppContext:
             old.close()
 
     def close(self) -> None:
-        self._close_prefetch()
-        for thing in (self.model, self.embedder):
-            if thing is not None:
-                thing.close()
-        self.model = None
+        """On exit: the jobs that hold the model stop first (each within a token), then it and the
+        embedder close; closing a model under a running job is what native code does not forgive."""
+        self.retire_model(timeout=10.0)
+        if self.embedder is not None:
+            self.embedder.close()
 
 
 class Batcher:
