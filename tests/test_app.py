@@ -408,7 +408,7 @@ async def test_switching_models_stops_the_running_job_and_closes_the_old_model_o
 
     def factory(store_, manifest_, on_progress):
         ready_model_file(store_, manifest_, on_progress=on_progress)
-        return Watched(model_id=manifest_.id, reply=" ".join(["word"] * 400), token_delay_s=0.01)
+        return Watched(model_id=manifest_.id, reply=" ".join(["word"] * 400), token_delay_s=0.2)
 
     app = make_app(two_models(tiny), factory=factory)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -417,8 +417,11 @@ async def test_switching_models_stops_the_running_job_and_closes_the_old_model_o
         await pilot.press("f3")
         app.screen.query_one("#jd-input", TextArea).load_text(WORKED_EXAMPLE)
         await pilot.press("ctrl+r")
-        await pilot.pause(0.5)
-        assert app.screen.query_one("#read-text", StreamView).text.count("word") > 0  # it is generating
+        for _ in range(500):
+            await pilot.pause(0.02)
+            if old.prompts:
+                break
+        assert old.prompts  # it is generating (a slot takes seconds at 0.2 s a token)
         await pilot.press("f7")
         await pilot.pause()
         table = app.screen.query_one(DataTable)
@@ -430,7 +433,7 @@ async def test_switching_models_stops_the_running_job_and_closes_the_old_model_o
         assert app.sub_title == "Tiny two · ready"
         await pilot.press("f3")
         read = app.screen.query_one("#read-text", StreamView).text
-        assert read.endswith("(stopped)"), read[-300:]
+        assert "(stopped)" in read, read[-300:]
 
 
 LONG, SHORT = " ".join(["word"] * 300), "How would you set the launch threshold for our evaluation infrastructure?"
@@ -622,6 +625,7 @@ async def test_while_the_model_has_not_written_a_word_the_screens_say_so(tiny):
         await ready(app, pilot)
         assert text_of(app, "#read-text").startswith("Likely interview focus: " + SHORT)
         release.clear()
+        app.ctx.prefetcher = lambda: None  # a cold start: the question is written while the user waits
         await pilot.press("f6")
         await pilot.pause()
         await pilot.press("ctrl+r")
