@@ -110,8 +110,8 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path):
         "first_question_cold_s", "submit_to_score_s", "submit_to_first_feedback_word_s")}
     prefetch = flow.Prefetcher(model=coach_model, embedder=embedder)
 
-    def read_word(event: object) -> bool:
-        return isinstance(event, SlotText) and bool(event.text.strip())
+    def read_word(event: object) -> bool:  # the model's first word: the likely questions are shown at once
+        return isinstance(event, SlotText) and event.slot.source == "model" and bool(event.text.strip())
 
     def first_question(session: flow.Session, prepared: bool, started: float) -> tuple[float, object]:
         first, turn = None, None

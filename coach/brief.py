@@ -143,6 +143,19 @@ def _best_span(cluster: ClusterResult, text: str, question: str) -> str:
     return max(quotes, key=lambda q: (len(words & {w.strip(",.").lower() for w in q.split()}), -quotes.index(q)))
 
 
+def likely_questions(decode: Decode, *, n: int = N_QUESTIONS, bank: tuple[Question, ...] | None = None
+                     ) -> list[tuple[ClusterResult, Question, str]]:
+    """The questions this JD most likely produces, each with the JD span that asks for it. Most likely =
+    heaviest first: every cluster counts as unrated, so only the JD's weight orders them."""
+    if not decode.clusters:
+        return []
+    out = []
+    for planned in plan_session(decode, n=n, confidences={}, bank=bank):
+        cluster = next(c for c in decode.clusters if c.id == planned.cluster_id)
+        out.append((cluster, planned.question, _best_span(cluster, decode.text, planned.question.text)))
+    return out
+
+
 def _question_plan(question: Question, cluster: ClusterBrief) -> str:
     if question.kind == "behavioural":
         look = f"; make sure it has {question.look_for[0]}" if question.look_for else ""
@@ -239,13 +252,9 @@ def build_brief(*, jd_id: int, title: str, decode: Decode, ratings: dict[str, in
             approach_line(cluster.id, level, bank) if story is None or confidence == 1 else None))
     by_id = {c.cluster_id: c for c in clusters}
     questions = []
-    if decode.clusters:
-        # Most likely = heaviest first: every cluster counts as unrated, so only the JD's weight orders them.
-        for planned in plan_session(decode, n=N_QUESTIONS, confidences={}, bank=bank):
-            cluster = next(c for c in decode.clusters if c.id == planned.cluster_id)
-            q = planned.question
-            questions.append(LikelyQuestion(cluster.id, cluster.name, q.kind, q.text,
-                                            _best_span(cluster, decode.text, q.text), _question_plan(q, by_id[cluster.id])))
+    for cluster, q, span in likely_questions(decode, n=N_QUESTIONS, bank=bank):
+        questions.append(LikelyQuestion(cluster.id, cluster.name, q.kind, q.text, span,
+                                        _question_plan(q, by_id[cluster.id])))
     weak = _weak_spots(clusters, _latest_scores([s for s in scores if s.cluster_id in by_id]))
     brief = Brief(jd_id, title, flavor_line(decode.flavor), level_line(decode.level), show, show_how,
                   flavor_name(framing), clusters, questions, weak, _red_flags(decode) if decode.clusters else [],

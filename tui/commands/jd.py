@@ -60,12 +60,10 @@ def _print_decode_table(result: Any) -> None:
     console.print(Text.assemble(("Flavor: ", "bold"), flavor_line(result.flavor)))
 
 def _stream_read(store: Any, db: Any, result: Any) -> None:
-    from coach.read import ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
+    from coach.read import MODEL_SLOTS, QUESTIONS_SLOT, ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
 
-    print("\nThe coach's read (model):", flush=True)
-    model = load_model(store, db)
-    try:
-        for event in stream_read(model, result):
+    def show(events: Any) -> None:
+        for event in events:
             if isinstance(event, ReadNotice):
                 print(f"  note: {event.text}")
             elif isinstance(event, SlotStarted):
@@ -74,6 +72,15 @@ def _stream_read(store: Any, db: Any, result: Any) -> None:
                 print(event.text, end="", flush=True)
             elif isinstance(event, SlotDone):
                 print()
+
+    print("\nThe coach's read:", flush=True)
+    if not result.clusters:
+        print("  No competencies were found, so there is nothing to read into.")
+        return
+    show(stream_read(None, result, slots=(QUESTIONS_SLOT,)))  # from the decode: before the model loads
+    model = load_model(store, db)
+    try:
+        show(stream_read(model, result, slots=MODEL_SLOTS))
     finally:
         model.close()
 

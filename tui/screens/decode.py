@@ -110,7 +110,7 @@ class DecodeScreen(CoachScreen):
             with VerticalScroll(id="side"):
                 yield Static(id="summary", markup=False)
                 with Vertical(id="read"):
-                    yield Static("The coach's read (model)", classes="title")
+                    yield Static("The coach's read", classes="title")
                     yield StreamView(id="read-text")
         yield Footer()
 
