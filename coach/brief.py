@@ -136,11 +136,20 @@ def approach_line(cluster_id: str, level: str | None, bank: tuple[Question, ...]
     return "Here is how I would approach it: " + "; ".join(candidates[0].look_for[:APPROACH_POINTS]) + "."
 
 
-def _best_span(cluster: ClusterResult, text: str, question: str) -> str:
-    """The JD span that asked for this competency, closest in words to the question (the first on a tie)."""
+SPAN_CHARS = 110  # the JD's words shown beside a question: one bullet's worth
+
+
+def _best_span(cluster: ClusterResult, decode: Decode, question: str) -> str:
+    """The JD's words that asked for this competency: the unit (bullet or sentence) around the keyword
+    closest in words to the question (the first on a tie), cut to about one line at a word boundary."""
     words = {w.strip("?,.").lower() for w in question.split() if len(w) > 3}
-    quotes = [" ".join(text[s:e].split()) for s, e in cluster.spans] or [cluster.name]
-    return max(quotes, key=lambda q: (len(words & {w.strip(",.").lower() for w in q.split()}), -quotes.index(q)))
+    units = [next((u for u in decode.units if u.start <= s < u.end), None) for s, _ in cluster.spans]
+    quotes = [" ".join((u.text if u else decode.text[s:e]).split()) for u, (s, e) in zip(units, cluster.spans)]
+    quotes = quotes or [cluster.name]
+    best = max(quotes, key=lambda q: (len(words & {w.strip(",.").lower() for w in q.split()}), -quotes.index(q)))
+    if len(best) <= SPAN_CHARS:
+        return best
+    return best[:SPAN_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def likely_questions(decode: Decode, *, n: int = N_QUESTIONS, bank: tuple[Question, ...] | None = None
@@ -152,7 +161,7 @@ def likely_questions(decode: Decode, *, n: int = N_QUESTIONS, bank: tuple[Questi
     out = []
     for planned in plan_session(decode, n=n, confidences={}, bank=bank):
         cluster = next(c for c in decode.clusters if c.id == planned.cluster_id)
-        out.append((cluster, planned.question, _best_span(cluster, decode.text, planned.question.text)))
+        out.append((cluster, planned.question, _best_span(cluster, decode, planned.question.text)))
     return out
 
 
