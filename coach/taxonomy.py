@@ -41,6 +41,13 @@ class Taxonomy:
                 return cluster
         raise KeyError(cluster_id)
 
+    def name_of(self, cluster_id: str) -> str:
+        """A cluster's name, also for one a newer taxonomy removed (stored interviews still name it)."""
+        try:
+            return self.cluster(cluster_id).name
+        except KeyError:
+            return f"{cluster_id.replace('_', ' ').capitalize()} (no longer in the taxonomy)"
+
     def flavor(self, flavor_id: str) -> Flavor:
         for flavor in self.flavors:
             if flavor.id == flavor_id:

@@ -582,9 +582,6 @@ async def test_every_screen_opens_a_first_release_database_whose_clusters_a_newe
         assert error_notes(app) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="coach/services/interviewing.py ask_next names the question's cluster with "
-                          "taxonomy.cluster(), a KeyError for a retired id (that file is another engineer's)")
 async def test_an_interview_resumes_on_a_question_whose_cluster_a_newer_taxonomy_removed(tiny, isolated_home):
     retired_first_release_db(isolated_home)
     app = make_app(tiny)

@@ -86,7 +86,7 @@ def warm_answer(session: Session, turn: iv.Turn, answer_so_far: str, *, model: T
         return
     jd = jd_context(model, decode)
     try:
-        name = load_taxonomy().cluster(turn.cluster_id).name
+        name = load_taxonomy().name_of(turn.cluster_id)
     except KeyError:  # a cluster a newer taxonomy retired: scoring will refuse it, warming is pointless
         return
     prefetch.warm(warm_messages(turn.text, answer_so_far, name, jd), jd.text)
@@ -120,7 +120,7 @@ def ask_next(db: Any, session: Session, *, model: TextModel | None, embedder: Em
         iv.finish_if_done(db, session.interview_id)
         yield InterviewDone(session.interview_id)
         return
-    yield QuestionStarted(turn, turn.idx + 1, len(all_turns), load_taxonomy().cluster(turn.cluster_id).name)
+    yield QuestionStarted(turn, turn.idx + 1, len(all_turns), load_taxonomy().name_of(turn.cluster_id))
     decode = session.decoded.decode
     question = _to_tailor(turn, decode) if model is not None else None
     if question is None:
