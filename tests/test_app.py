@@ -572,7 +572,7 @@ async def test_every_screen_opens_a_first_release_database_whose_clusters_a_newe
         app.screen.query_one("#bank").focus()
         await pilot.press("down", "enter")
         await ready(app, pilot)
-        assert "retired_evaluation (retired)" in text_of(app, "#links"), error_notes(app)  # by its id, no crash
+        assert "Retired evaluation (no longer in the taxonomy)" in text_of(app, "#links"), error_notes(app)
         await pilot.press("f4")
         await ready(app, pilot)
         assert app.screen.query_one(DataTable).row_count >= 5

@@ -76,12 +76,12 @@ class StoriesScreen(CoachScreen):
         if self.story is None or self.story.id is None:
             self.query_one("#links", Static).update("")
             return
-        names = {c.id: c.name for c in load_taxonomy().clusters}
+        taxonomy = load_taxonomy()
         found = links(self.app.ctx.db, self.story.id)
-        # A link to a cluster a newer taxonomy removed stays stored and is shown by its id.
+        # A link to a cluster a newer taxonomy removed stays stored and is named, not raised on.
         self.query_one("#links", Static).update(
-            "Evidences: " + (", ".join(f"{names.get(link.cluster_id, link.cluster_id + ' (retired)')} ({link.source})"
-                                       for link in found) or "no competency yet"))
+            "Evidences: " + (", ".join(f"{taxonomy.name_of(link.cluster_id)} ({link.source})" for link in found)
+                             or "no competency yet"))
 
     def action_new(self) -> None:
         self.show(Story(""))
