@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from bench.conftest import ROOT, check, gate, record, report
 from bench.harness import bytes_per_token, ceiling, memory_read_bandwidth
@@ -48,8 +49,13 @@ def verified_gaps(model, manifest, expected, prompt: str = INTERVIEW_PROMPT, max
         if token.id >= 0:
             stamps.append(token.t)
             ids.append(token.id)
-    expected.check(model_sha256=manifest.sha256, model_id=manifest.id, prompt=prompt, max_tokens=max_tokens,
-                   ids=ids, recorded_on=recorded_on())
+    from bench.verify import NoExpectedIds
+
+    try:
+        expected.check(model_sha256=manifest.sha256, model_id=manifest.id, prompt=prompt, max_tokens=max_tokens,
+                       ids=ids, recorded_on=recorded_on())
+    except NoExpectedIds as exc:
+        pytest.skip(f"UNVERIFIED, not timed: {exc}")
     return [float(g) for g in np.diff(stamps)]
 
 

@@ -18,6 +18,11 @@ from typing import Any
 EXPECTED_DIR = Path(__file__).parent / "expected"
 
 
+class NoExpectedIds(AssertionError):
+    """No ids are stored for this model file and prompt: the run cannot be verified (the benchmark skips,
+    saying so, rather than passing unverified)."""
+
+
 class ExpectedIds:
     """Expected ids of one session: check() each run against them, or record() them when asked to."""
 
@@ -59,7 +64,7 @@ class ExpectedIds:
             self.checked += 1
             return
         if entry is None:
-            raise AssertionError(f"{model_id}: no expected token ids for this prompt and model sha256 "
+            raise NoExpectedIds(f"{model_id}: no expected token ids for this prompt and model sha256 "
                                  f"{model_sha256[:16]}: run `coach bench --record-expected` and read the output first")
         if entry["ids"] != ids:
             first = next((i for i, (a, b) in enumerate(zip(entry["ids"], ids)) if a != b),
