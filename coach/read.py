@@ -2,11 +2,12 @@
 
 First, at once and without the model, the questions this JD will likely produce, each tied to
 the JD span that asks for it (the question bank, as the brief plans them). Then the model's
-words, streamed: what the role expects that the JD does not say, each expectation quoting the
-words of the JD that imply it; a sentence whose quote is not in the JD is dropped before it
-is shown (READ_GUARD_FAILURES counts them). The decode is finished before the first token and
-never waits for this. The prompt has the layout of every model step of a JD (coach.prompting): the
-system prompt and the JD as quoted data first, the slot's question last.
+words: for the JD lines behind the first questions, one sentence each on what the line expects
+of you but does not say. A sentence not addressed to you, speaking of "the candidate" or only
+repeating the line is dropped before it is shown (READ_GUARD_FAILURES counts them). The decode
+is finished before the first token and never waits for this. The prompt has the layout of every
+model step of a JD (coach.prompting): the system prompt and the JD as quoted data first, the
+slot's question last.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from coach.decode import Decode
 from coach.prompting import SYSTEM, TASK_RESERVE, JDContext, context_text, decode_summary, fit_jd, jd_context, messages
 from models.quoting import defuse
-from models.runtime import ChatMessage, TextModel
+from models.runtime import ChatMessage, Completion, TextModel
 
 __all__ = ["SYSTEM", "SLOTS", "build_messages", "decode_summary", "fit_jd", "quote_jd", "stream_read"]
 
@@ -37,12 +38,14 @@ N_LIKELY = 3
 QUESTIONS_SLOT = Slot("questions", "Questions this JD will likely produce", "", 0, source="decode")
 SLOTS = (
     QUESTIONS_SLOT,
+    # Asked of one JD line at a time, so what the model says is tied to words the JD has by construction
+    # (asked for quotes, the 1.5B model quoted nothing and echoed the prompt's examples).
     Slot("hidden", "What it expects but does not say",
-         "Name one or two things this role will expect that the job description does not say outright (for example "
-         "being on call, explaining results to non-engineers, owning a metric). One sentence each, and end each "
-         "sentence with the exact words of the job description that imply it, in double quotes. Do not repeat its "
-         "bullet points.", 110),
+         "The job description says: “{line}”. In one sentence that starts with \"You\", say what this line expects "
+         "of you that it does not spell out: who you would answer to, what you would be measured on, or what you "
+         "would be on the hook for. Do not repeat its words.", 50),
 )
+N_IMPLIED = 2
 MODEL_SLOTS = tuple(s for s in SLOTS if s.source == "model")
 READ_GUARD_FAILURES: Counter[str] = Counter()
 
@@ -77,8 +80,8 @@ def quote_jd(text: str) -> str:
     return defuse(text)
 
 
-def _task(slot: Slot) -> str:
-    return f"Coach's question: {slot.question}"
+def _task(slot: Slot, line: str = "") -> str:
+    return f"Coach's question: {slot.question.replace('{line}', line)}"
 
 
 def build_messages(jd_text: str, decode: Decode, slot: Slot) -> list[ChatMessage]:
@@ -89,7 +92,9 @@ def build_messages(jd_text: str, decode: Decode, slot: Slot) -> list[ChatMessage
 
 def read_reserve(model: TextModel, slots: tuple[Slot, ...]) -> int:
     """Tokens the read needs after the JD: its longest slot question (by tokens) and reply."""
-    asked = [model.count_tokens(_task(s)) + s.max_tokens for s in slots if s.source == "model"]
+    from coach.brief import SPAN_CHARS
+
+    asked = [model.count_tokens(_task(s, "x " * SPAN_CHARS)) + s.max_tokens for s in slots if s.source == "model"]
     return max(TASK_RESERVE, max(asked, default=0) + 16)
 
 
@@ -99,45 +104,40 @@ def likely_lines(decode: Decode, n: int = N_LIKELY) -> list[str]:
     return [f"“{question.text}” (the JD: “{span}”)" for _, question, span in likely_questions(decode, n=n)]
 
 
-_QUOTE = re.compile(r"[“\"]([^”\"]{3,})[”\"]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][”\"])\s+|\n+")
+def implied_lines(decode: Decode, n: int = N_IMPLIED) -> list[str]:
+    """The JD lines the model is asked about: those of the likely questions, heaviest cluster first."""
+    from coach.brief import likely_questions
+
+    lines: list[str] = []
+    for _, _, span in likely_questions(decode, n=N_LIKELY):
+        if span not in lines:
+            lines.append(span)
+    return lines[:n]
 
 
-def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w%$+#/.-]+", " ", text.lower()).split()).strip(" .-")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_CONTENT = re.compile(r"[a-z][a-z'-]{3,}")
 
 
-def cited(sentence: str, jd_text: str) -> str | None:
-    """Why a sentence of the model's may not be shown, or None: it must quote the JD, and every quote
-    (of two words or more) must be words the JD really has."""
-    quotes = [q for q in _QUOTE.findall(sentence) if len(_plain(q).split()) >= 2]
-    if not quotes:
-        return "no quote of the JD"
-    jd = _plain(jd_text)
-    if any(_plain(q) not in jd for q in quotes):
-        return "quote not in the JD"
+def unfit(sentence: str, line: str) -> str | None:
+    """Why a sentence of the model's about a JD line may not be shown, or None."""
+    if not re.match(r"you\b", sentence, re.IGNORECASE):
+        return "not addressed to you"
+    if re.search(r"\bcandidate", sentence, re.IGNORECASE):
+        return "speaks of the candidate"
+    words = set(_CONTENT.findall(sentence.lower())) - {"you", "your", "will", "would", "this", "that", "with"}
+    if words and len(words & set(_CONTENT.findall(line.lower()))) >= 0.7 * len(words):
+        return "repeats the line"
     return None
 
 
-def _guarded(completion, jd_text: str, slot: Slot) -> Iterator[str]:
-    """The model's sentences that cite the JD, each released whole once it ends."""
-    pending = ""
+def _first_sentence(completion: Completion) -> str:
+    text = ""
     for token in completion:
-        pending += token.text
-        *done, pending = _SENTENCE_END.split(pending)
-        for sentence in done:
-            if sentence.strip():
-                yield from _release(sentence.strip(), jd_text, slot)
-    if pending.strip():
-        yield from _release(pending.strip(), jd_text, slot)
-
-
-def _release(sentence: str, jd_text: str, slot: Slot) -> Iterator[str]:
-    reason = cited(sentence, jd_text)
-    if reason is None:
-        yield sentence + " "
-    else:
-        READ_GUARD_FAILURES[f"{slot.id}: {reason}"] += 1
+        text += token.text
+        if _SENTENCE_END.search(text.lstrip()):
+            break
+    return _SENTENCE_END.split(text.strip())[0].strip()
 
 
 def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Event | None = None,
@@ -169,18 +169,30 @@ def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Ev
             yield SlotDone(slot, text, "decode")
             continue
         assert model is not None and context is not None
-        completion = model.stream(messages(context, _task(slot)), max_tokens=slot.max_tokens, temperature=0.0,
-                                  stop=["\n\n", "<job_description>"], cancel=cancel, shared_prefix=context.text)
-        shown = []
-        with completion:
-            for sentence in _guarded(completion, decode.text, slot):
-                shown.append(sentence)
-                yield SlotText(slot, sentence)
-        if completion.truncated:
-            yield ReadNotice("The model saw only part of the job description for this note.")
-        if not shown and completion.finish_reason != "cancelled":
+        shown: list[str] = []
+        finish = None
+        for line in implied_lines(decode):
+            if cancel is not None and cancel.is_set():
+                break
+            completion = model.stream(messages(context, _task(slot, line)), max_tokens=slot.max_tokens,
+                                      temperature=0.0, stop=["\n\n", "<job_description>"], cancel=cancel,
+                                      shared_prefix=context.text)
+            with completion:
+                sentence = _first_sentence(completion)
+            finish = completion.finish_reason
+            if completion.truncated:
+                yield ReadNotice("The model saw only part of the job description for this note.")
+            reason = unfit(sentence, line) if sentence else "nothing written"
+            if reason is None and any(old.endswith(f": {sentence}") for old in shown):
+                reason = "said already"  # the small model tends to give every line the same answer
+            if reason is not None:
+                READ_GUARD_FAILURES[f"{slot.id}: {reason}"] += 1
+                continue
+            shown.append(f"\n- “{line}”: {sentence}")
+            yield SlotText(slot, shown[-1])
+        if not shown and not (cancel is not None and cancel.is_set()):
             text = "(nothing the model said could be tied to words of the JD, so none of it is shown)"
             yield SlotText(slot, text)
             yield SlotDone(slot, text, "guarded")
             continue
-        yield SlotDone(slot, "".join(shown).strip(), completion.finish_reason)
+        yield SlotDone(slot, "".join(shown).strip(), "cancelled" if cancel is not None and cancel.is_set() else finish)
