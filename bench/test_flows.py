@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from bench.conftest import ROOT, percentiles, report
+from bench.test_interview_speed import ANSWER as INTERVIEW_ANSWER
 
 ROUNDS = int(os.environ.get("COACH_FLOW_ROUNDS", "5"))
 TARGETS = {  # issue 12 item 3 (2-core VM, 1.5B)
@@ -31,14 +32,7 @@ TARGETS = {  # issue 12 item 3 (2-core VM, 1.5B)
     "submit_to_score_s": 0.100,
     "submit_to_first_feedback_word_s": 1.0,
 }
-ANSWER = (
-    "At my last company our support chatbot was about to launch and nobody could say if it was good enough. I was "
-    "asked to decide whether it was ready. I built a golden set of 400 real tickets labelled by two agents, wrote an "
-    "LLM-as-judge rubric for faithfulness and checked it against human labels (0.82 agreement), and set a launch "
-    "threshold of 85% faithfulness. The first run scored 71%, so I pushed back on the launch date and chose to fix "
-    "retrieval rather than the prompt, because the failures were missing documents. After adding a reranker we "
-    "reached 88% and launched two weeks later; escalations fell by 23% in the first month."
-)
+ANSWER = INTERVIEW_ANSWER  # one scripted answer for every timed flow
 
 
 def real_jd(chars: int) -> tuple[str, str]:
