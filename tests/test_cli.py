@@ -52,10 +52,14 @@ def test_verify_refuses_a_corrupt_file(capsys, models_dir):
     assert {r["id"]: r["status"] for r in json.loads(out)}["gemma-3-270m-q4_k_m"] == "present"
 
 
-def test_generate_with_a_missing_model_says_how_to_get_it(capsys):
-    code, _, err = run(capsys, "generate", "hello", "--model", "gemma-3-270m-q4_k_m")
-    assert code == 1
-    assert "coach models materialize gemma-3-270m-q4_k_m" in one_line_error(err)
+@pytest.mark.real_model
+def test_generate_in_a_new_data_dir_assembles_the_model_from_its_package(capsys, models_dir):
+    """Issue 13: like every other command, `coach generate` materialises on first use (it used to refuse)."""
+    assert not (models_dir / "gemma-3-270m-q4_k_m.gguf").exists()
+    code, out, err = run(capsys, "generate", "Say hello.", "--model", "gemma-3-270m-q4_k_m", "--max-tokens", "8")
+    assert code == 0, err
+    assert (models_dir / "gemma-3-270m-q4_k_m.gguf").stat().st_size == 253_113_024
+    assert "[gemma-3-270m-q4_k_m:" in err and out.strip()
 
 
 def _closed_loopback_port() -> int:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from models.errors import CoachError
-from tui.cli import EXIT_ERROR, EXIT_OK, open_context, print_error, progress_bar
+from tui.cli import EXIT_ERROR, EXIT_OK, load_model, open_context, print_error, progress_bar
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
@@ -103,15 +103,13 @@ def cmd_models_use(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Stream one reply from a model: the quickest check that a model works here."""
-    from coach.modelchoice import active_model
-    from models.loader import load_text_model
     from models.runtime import ChatMessage
 
     store, db = open_context()
-    manifest = store.registry.get(args.model) if args.model else active_model(db, store.registry)
+    manifest = store.registry.get(args.model) if args.model else None
     text = args.prompt if args.prompt != "-" else sys.stdin.read()
-    with progress_bar(f"verifying {manifest.file}") as progress:
-        model = load_text_model(store, manifest, progress=progress)
+    model = load_model(store, db, manifest)  # materialised from its packages on first use, as every command does
+    manifest = manifest or store.registry.get(model.model_id)
     try:
         prompt: Any = [ChatMessage("user", text)] if model.instruct else text
         completion = model.stream(prompt, max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
