@@ -1,6 +1,12 @@
-"""Peak resident memory of loading a model and generating with it, in a fresh process.
+"""Peak resident memory in a fresh process, so that the figure is this path's alone.
 
-    python -m bench.rss_probe MODEL_ID   -> prints {"peak_rss_mb": ...}
+    python -m bench.rss_probe MODEL_ID           -> the app's path: {"peak_rss_mb": ..., "model_only_mb": ...}
+    python -m bench.rss_probe MODEL_ID --model   -> the model alone: load it and generate 64 tokens
+
+The app's path is what a user's session holds: the model loaded as the app loads it (verified, its
+context of 4,096 tokens), the embedder, a real JD of 8,000 characters decoded and saved, and the
+model's read of it streamed (the longest prompt the app sends). The model-alone figure is taken in
+the same process before the rest, so the two can be told apart.
 """
 
 from __future__ import annotations
@@ -8,21 +14,40 @@ from __future__ import annotations
 import json
 import resource
 import sys
-
-from models.datadir import models_dir
-from models.loader import load_text_model
-from models.measure import INTERVIEW_PROMPT
-from models.store import ModelStore
+import tempfile
+from pathlib import Path
 
 
-def main(model_id: str) -> None:
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main(model_id: str, model_only: bool) -> dict[str, float]:
+    from models.datadir import models_dir
+    from models.loader import load_embedder, prepare_text_model
+    from models.measure import INTERVIEW_PROMPT
+    from models.store import ModelStore
+
     store = ModelStore(models_dir=models_dir())
-    manifest = store.registry.get(model_id)
-    model = load_text_model(store, manifest)
+    model = prepare_text_model(store, store.registry.get(model_id))
     model.stream(INTERVIEW_PROMPT, max_tokens=64, ignore_eos=True).collect()
+    out = {"model_only_mb": peak_mb()}
+    if not model_only:
+        from bench.conftest import dev_set_text
+        from coach.read import stream_read
+        from coach.services.decoding import decode_and_save
+        from coach.storage import open_db
+
+        embedder = load_embedder(store)
+        with tempfile.TemporaryDirectory() as tmp:
+            db = open_db(Path(tmp) / "probe.db")
+            decoded = decode_and_save(db, dev_set_text(8000), embedder=embedder)
+            for _ in stream_read(model, decoded.decode):
+                pass
+        embedder.close()
     model.close()
-    print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    return out | {"peak_rss_mb": peak_mb()}
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    print(json.dumps(main(sys.argv[1], "--model" in sys.argv[2:])))
