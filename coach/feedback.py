@@ -162,6 +162,8 @@ MAX_TOKENS_PER_SLOT = {"opening": 60, "follow_up": 45, "outline": 80}
 _WORD_NUMBER = re.compile(r"\d[\d,.]*")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+(?:[A-Z][a-z0-9]+)*\b")
 _PRAISE = re.compile(r"\b(?:great|good|strong|clear|excellent|nice|solid|impressive|well[\s-]done)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|[Mm]y|[Mm]e|[Ww]e|[Oo]ur|[Uu]s)\b")
+_SECOND_PERSON = re.compile(r"\byou(?:r|rs|'re|'ll|'d|'ve)?\b", re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"\b(?:the candidate|the interviewee|the speaker|they should|he should|she should)\b",
                            re.IGNORECASE)
 
@@ -180,15 +182,16 @@ def guard(slot: str, sentence: str, *, rubric: RubricResult, sources: str) -> st
     for name in _PROPER.findall(text):
         if name.lower() not in lowered_sources and name not in ("I", "I'm", "I've", "I'd"):
             return "invented_name"
-    if slot == "opening":
-        if not re.match(r"^(?:I|I'm|I've|I'd|At|In|On|When|Last|As|My|Our|We)\b", text):
+    if slot == "opening":  # the user's own line: first person, never addressed to them
+        if not _FIRST_PERSON.search(text) or _SECOND_PERSON.search(text):
             return "not_first_person"
-        if re.search(r"\byou\b", text, re.IGNORECASE):
-            return "not_first_person"
-    if slot == "follow_up" and (text.count("?") != 1 or not text.endswith("?") or len(text.split()) > 40):
-        return "not_one_question"
+    if slot == "follow_up":
+        if text.count("?") != 1 or not text.endswith("?") or len(text.split()) > 40:
+            return "not_one_question"
+        if not _SECOND_PERSON.search(text):
+            return "not_second_person"
     if slot == "outline":
-        if re.search(r"\b(?:I|my)\b", text):
+        if re.search(r"\b(?:I|my)\b", text) or not _SECOND_PERSON.search(text):
             return "not_second_person"
         low = [c.label.lower() for c in rubric.criteria if c.score == 0]
         if _PRAISE.search(text) and any(word in text.lower() for label in low for word in label.split()[:1]):

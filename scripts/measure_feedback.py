@@ -9,7 +9,8 @@ not the rubric). For each: the rubric, then stream_feedback with the model, timi
 model word after the call. Reported (and written to docs/feedback-report.json):
 - guard failures per slot (model sentences dropped, by reason) and the share of model slots that
   fell back to the rubric's words;
-- shown text in the right voice: openings in the first person, outlines addressed as "you";
+- shown text in the right voice: openings in the first person, follow-ups and outlines addressed to "you",
+  none speaking of "the candidate";
 - invented facts shown: numbers or capitalised names in released model text that appear in
   neither the answer nor the question, re-checked here independently of the guard (must be 0);
 - time to the first model word after submit: p50 / p95.
@@ -48,6 +49,17 @@ def invented(text: str, sources: str) -> list[str]:
     return numbers + names
 
 
+def right_voice(slot: str, text: str) -> bool:
+    """The opening speaks as the user (first person); the follow-up and the outline speak to them."""
+    if re.search(r"\bthe candidate\b", text, re.IGNORECASE):
+        return False
+    if slot == "opening":
+        return bool(re.search(r"\bI\b|\b(?:my|me|we|our|us)\b", text, re.IGNORECASE)) and "you" not in text.lower()
+    if slot == "follow_up":
+        return text.rstrip().endswith("?") and bool(re.search(r"\byou(?:r)?\b", text, re.IGNORECASE))
+    return bool(re.search(r"\byou(?:r)?\b", text, re.IGNORECASE))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=40)
@@ -77,10 +89,8 @@ def main() -> None:
                     fallbacks[event.slot.id] += 1
                     continue
                 shown_invented += invented(event.text, row["answer"] + " " + row["question"])
-                if event.slot.id in ("opening", "outline"):
-                    voice_n += 1
-                    voice_ok += bool(re.match(r"^(?:I|My|At|In|On|When|Last|As|Our|We)\b", event.text)) \
-                        if event.slot.id == "opening" else bool(re.search(r"\byou\b", event.text, re.IGNORECASE))
+                voice_n += 1
+                voice_ok += right_voice(event.slot.id, event.text)
         if first is not None:
             firsts.append(first)
         print(f"{row['id']}: overall {rubric.overall} (graded {row['grade']}), first model word "

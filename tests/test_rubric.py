@@ -259,3 +259,19 @@ def test_with_the_embedder_the_order_and_the_bottom_hold(embedder):
     assert strong.overall >= 4 > vague.overall and strong.mode == "hybrid"
     for text in PARAPHRASES:
         assert abs(score(text, embedder=embedder).overall - results["specific"].overall) <= 1
+
+
+@pytest.mark.parametrize(("slot", "sentence", "reason"), [
+    ("opening", "When the launch slipped, the golden set of 400 tickets decided it.", "not_first_person"),
+    ("opening", "You delayed the launch because the golden set said so.", "not_first_person"),
+    ("follow_up", "How was the judge checked against the human labels?", "not_second_person"),
+    ("outline", "A top answer adds the rollout plan and the regression suite.", "not_second_person"),
+    ("opening", "I delayed the launch because my golden set of 400 tickets said it was not ready.", None),
+    ("follow_up", "How did you check the judge against the human labels?", None),
+    ("outline", "You would add the rollout plan and a regression suite.", None),
+])
+def test_the_voice_guards(slot, sentence, reason):
+    """Issue 11: coaching text speaks to you; the opening is your own line, in the first person."""
+    rubric = score(ANSWERS["specific"])
+    sources = ANSWERS["specific"] + " human labels judge rollout plan regression suite"
+    assert fb.guard(slot, sentence, rubric=rubric, sources=sources) == reason
