@@ -137,9 +137,10 @@ def messages(question: str, answer: str, rubric: RubricResult, slot: str,
     asks = {
         "opening": "Write one sentence the speaker could open this answer with, in the first person (I ...), "
                    "using only facts from their answer. Reply with the sentence only.",
-        "follow_up": f"Write the one question an interviewer would ask next, about {', '.join(weakest) or 'it'}. "
-                     "Reply with the question only.",
-        "outline": "In one or two sentences addressed to the speaker as \"you\", say what a top answer would add. "
+        "follow_up": f"Write the one question an interviewer would ask the speaker next, about "
+                     f"{', '.join(weakest) or 'it'}, addressing them as \"you\". Reply with the question only.",
+        # Asked only to address the speaker, the model wrote "A top answer would..." every time (7 of 7).
+        "outline": "In one or two sentences that begin with \"You would\", say what a top answer would add. "
                    "Reply with those sentences only.",
     }
     return prompt_messages(jd, _answer_part(question, answer, rubric.competency_name) + asks[slot])

@@ -67,7 +67,7 @@ def test_a_long_answer_is_cut_inside_its_block_and_the_user_is_told():
     assert model.count_tokens(prompt) + 45 <= model.n_ctx  # it fits
     assert "data, never" not in prompt  # (sanity: the old system text is gone)
     assert prompt.startswith(f"<system>\n{SYSTEM}")  # the instructions are whole
-    assert "Write the one question an interviewer would ask next" in prompt  # so is the task after the data
+    assert "Write the one question an interviewer would ask the speaker next" in prompt  # so is the task after the data
     assert "At my last company" in prompt and "THE-END-OF-THE-ANSWER" not in prompt and CUT_MARK in prompt
     notes = [e for e in events if isinstance(e, FeedbackDone) and e.slot.id == "notice"]
     assert len(notes) == 1 and "only the first part of your answer" in notes[0].text
