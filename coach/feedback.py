@@ -25,6 +25,7 @@ from coach import judgement as J
 from coach.prompting import JDContext
 from coach.prompting import messages as prompt_messages
 from coach.rubric import INSTRUCTIONS, RubricResult
+from coach.sentences import sentence_end
 from models.quoting import defuse, quote
 from models.runtime import ChatMessage, TextModel
 
@@ -252,17 +253,11 @@ def _generate(model: TextModel, slot_id: str, prompt: list[ChatMessage], release
     with completion:
         for token in completion:
             buffer += token.text
-            while (end := _piece_end(buffer)) is not None:
+            while (end := sentence_end(buffer)) is not None:
                 piece, buffer = buffer[:end], buffer[end:]
                 if not (yield from _release(piece, slot_id, released, rubric, sources)):
                     return
         yield from _release(buffer, slot_id, released, rubric, sources)
-
-
-def _piece_end(text: str) -> int | None:
-    """The end of the first finished sentence or line."""
-    ends = [i for i in (_sentence_end(text), (text.index("\n") + 1) if "\n" in text else None) if i is not None]
-    return min(ends) if ends else None
 
 
 def _release(piece: str, slot_id: str, released: list[str], rubric: RubricResult, sources: str
@@ -282,14 +277,6 @@ def _release(piece: str, slot_id: str, released: list[str], rubric: RubricResult
     released.append(piece)
     yield FeedbackText(SLOT[slot_id], piece)
     return True
-
-
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
-
-
-def _sentence_end(text: str) -> int | None:
-    match = _SENTENCE_END.search(text)
-    return match.end() if match else None
 
 
 def collect_feedback(model: TextModel | None, **kwargs: object) -> dict[str, dict[str, str]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from coach.decode import Decode
 from coach.prompting import SYSTEM, TASK_RESERVE, JDContext, context_text, decode_summary, fit_jd, jd_context, messages
+from coach.sentences import sentence_end
 from models.quoting import defuse
 from models.runtime import ChatMessage, Completion, TextModel
 
@@ -115,7 +116,6 @@ def implied_lines(decode: Decode, n: int = N_IMPLIED) -> list[str]:
     return lines[:n]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CONTENT = re.compile(r"[a-z][a-z'-]{3,}")
 
 
@@ -135,9 +135,10 @@ def _first_sentence(completion: Completion) -> str:
     text = ""
     for token in completion:
         text += token.text
-        if _SENTENCE_END.search(text.lstrip()):
+        if sentence_end(text.lstrip()) is not None:
             break
-    return _SENTENCE_END.split(text.strip())[0].strip()
+    text = text.strip()
+    return text[:sentence_end(text)].strip()
 
 
 def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Event | None = None,

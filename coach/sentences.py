@@ -16,9 +16,13 @@ from functools import lru_cache
 
 import numpy as np
 
-# A sentence ends at . ! ? or a line break; spoken run-ons are cut at ", and then" / ", so" joints too
-# (a listener hears a new sentence there) when a piece would otherwise run past 45 words.
-_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+|\n+")
+# A sentence ends at . ! ? (with any closing quotes or brackets after it) or a line break; spoken run-ons are
+# cut at ", and then" / ", so" joints too (a listener hears a new sentence there) when a piece would otherwise
+# run past 45 words.
+_CLOSE = r"[\"'”’)\]]*"
+_END = re.compile(rf"(?<=[.!?])({_CLOSE})\s+|\n+")
+# While text streams in, a sentence has ended only once something follows its stop: "3.5" is no end.
+_STREAM_END = re.compile(rf"[.!?]{_CLOSE}\s|\n")
 _JOINT = re.compile(r",?\s+(?=(?:and then|and so|so|but|and I|and we|and that|then|after that|which meant)\b)",
                     re.IGNORECASE)
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*(?:%|x\b|ms\b|s\b|k\b|m\b|b\b)?|[a-z][a-z0-9+#'\-]*", re.IGNORECASE)
@@ -51,6 +55,14 @@ def split_sentences(text: str) -> list[Sentence]:
                 offset = s + len(chunk) - len(chunk.lstrip())
                 out.append(Sentence(stripped, offset, offset + len(stripped)))
     return out
+
+
+def sentence_end(text: str) -> int | None:
+    """Where the rest begins after the first finished sentence or line of `text` (streamed model output), or
+    None while none has finished. A sentence is finished by . ! or ?, any closing quotes or brackets, and the
+    whitespace after them; a line break finishes one too. The read and the feedback cut model text here."""
+    match = _STREAM_END.search(text)
+    return match.end() if match else None
 
 
 def _cut_run_on(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -63,6 +63,18 @@ def test_each_expectation_is_about_a_jd_line_and_guarded():
     assert hidden.text == f"- “{lines[1]}”: {echo}"
 
 
+@pytest.mark.parametrize(("reply", "shown"), [
+    ("You will own “the quality bar.” Then you report weekly.", "You will own “the quality bar.”"),
+    ("You will answer for the launch calls (and their misses.) Then more.",
+     "You will answer for the launch calls (and their misses.)"),
+    ("You will answer for the launch calls\nYou will also be paged", "You will answer for the launch calls"),
+])
+def test_the_models_sentence_ends_after_a_closing_quote_or_bracket_and_at_a_line_break(reply, shown):
+    hidden = [e for e in events(FakeTextModel(reply=reply), WORKED_EXAMPLE)
+              if isinstance(e, SlotDone) and e.slot.id == "hidden"][0]
+    assert hidden.text == f"- “{implied_lines(decode(WORKED_EXAMPLE))[0]}”: {shown}"  # the second line: said already
+
+
 def test_the_jd_is_quoted_data_and_the_system_prompt_comes_first():
     messages = build_messages(WORKED_EXAMPLE + INJECTION, decode(WORKED_EXAMPLE + INJECTION), SLOTS[1])
     assert messages[0].role == "system" and messages[0].content == SYSTEM

@@ -218,6 +218,18 @@ def test_model_sentences_that_pass_are_kept():
     assert out["follow_up"]["source"] == "model" and out["follow_up"]["text"].endswith("?")
 
 
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("I delayed our support chatbot's launch (my golden set said no.) I then fixed the retrieval.",
+     "I delayed our support chatbot's launch (my golden set said no.)"),
+    ("I delayed our support chatbot's launch because ‘my golden set said no.’ I then fixed the retrieval.",
+     "I delayed our support chatbot's launch because ‘my golden set said no.’"),
+    ("I delayed our support chatbot's launch\nI then fixed the retrieval.", "I delayed our support chatbot's launch"),
+])
+def test_a_model_sentence_ends_after_its_closing_bracket_or_quote_and_at_a_line_break(reply, kept):
+    _, out = feedback_with(by_part(opening=reply))
+    assert out["opening"] == {"text": kept, "source": "model"}  # the opening is one sentence: the second is cut
+
+
 def test_a_model_that_writes_nothing_usable_leaves_the_rubric_words_never_an_empty_box():
     _, out = feedback_with("lorem ipsum")
     assert all(item["text"].strip() for item in out.values())
