@@ -218,8 +218,12 @@ class SemanticIndex:
         embedder = self._embedder()
         if embedder is None:
             raise RuntimeError("the embedder behind this index is gone")
-        sims = embedder.embed(texts) @ self.anchors.T
-        out = np.full((len(texts), self.n_clusters), -1.0, dtype=np.float32)
+        return self.similarities(embedder.embed(texts))
+
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """(len(vectors), n_clusters) for vectors already embedded by this index's embedder."""
+        sims = vectors @ self.anchors.T
+        out = np.full((len(vectors), self.n_clusters), -1.0, dtype=np.float32)
         for cluster in range(self.n_clusters):
             out[:, cluster] = sims[:, self.owners == cluster].max(axis=1)
         return out

@@ -103,10 +103,14 @@ class Analysis:
     features: dict[str, float]
 
 
+ANSWER_EMBED_CHARS = 4000  # the encoder reads 256 tokens at most; this only bounds the tokenizer's work
+
+
 def relevance(answer: str, question: str, competency: str, embedder: Embedder | None,
               vectors: np.ndarray | None = None) -> tuple[float, float, int]:
     """(similarity to the question, similarity to the competency, named tools): embedding cosines, or
-    word overlap and keyword hits when there is no embedder."""
+    word overlap and keyword hits when there is no embedder. `vectors`, when given, are the answer's
+    (its first ANSWER_EMBED_CHARS) and the question's, already embedded."""
     taxonomy = load_taxonomy()
     matcher, _ = keyword_matchers(taxonomy)
     hits = matcher.find(answer, 0, len(answer))
@@ -117,8 +121,10 @@ def relevance(answer: str, question: str, competency: str, embedder: Embedder | 
         own = len({term.lower() for cid, _, _, term in hits if cid == competency})
         return len(overlap) / max(len(question_words), 1), min(own / 3, 1.0), tools
     position = [c.id for c in taxonomy.clusters].index(competency)
-    answer_vector, question_vector = embedder.embed([answer[:4000], question])
-    competency_sim = float(semantic_index(taxonomy, embedder).cluster_similarities([answer[:4000]])[0, position])
+    if vectors is None:
+        vectors = embedder.embed([answer[:ANSWER_EMBED_CHARS], question])
+    answer_vector, question_vector = vectors
+    competency_sim = float(semantic_index(taxonomy, embedder).similarities(answer_vector[None, :])[0, position])
     return float(answer_vector @ question_vector), competency_sim, tools
 
 
@@ -137,7 +143,11 @@ def analyse(answer: str, *, question: str, competency: str, kind: str, embedder:
     flag_model = flag_model or fitted.flags[mode]  # type: ignore[union-attr]
     sentences = split_sentences(answer)
     texts = [s.text for s in sentences]
-    vectors = embed(texts, embedder)
+    # One call for the sentences, the whole answer and the question: the embedder runs its batches side
+    # by side, and the answer is embedded once (the relevance features below reuse it).
+    whole = " ".join(texts)[:ANSWER_EMBED_CHARS]
+    everything = embed([*texts, whole, question], embedder) if texts else None
+    vectors = None if everything is None else everything[: len(texts)]
     flag_probs = _ordered(flag_model, texts, vectors, (*FLAGS, "none"))
     grader = FLAGS.index("to_grader")
     keep = [i for i in range(len(sentences)) if flag_probs[i, grader] < 0.5]
@@ -148,7 +158,11 @@ def analyse(answer: str, *, question: str, competency: str, kind: str, embedder:
     vectors = None if vectors is None else vectors[keep]
     role_probs = _ordered(role_model, texts, vectors, ROLES[kind])
     scored = " ".join(texts)
-    q_sim, c_sim, tools = relevance(scored, question, competency, embedder) if texts else (0.0, 0.0, 0)
+    relevance_vectors = None
+    if everything is not None and not to_grader:  # otherwise the scored text is not what was embedded
+        relevance_vectors = everything[-2:]
+    q_sim, c_sim, tools = (relevance(scored, question, competency, embedder, relevance_vectors) if texts
+                           else (0.0, 0.0, 0))
     features = answer_features(kind, texts, role_probs, flag_probs, question_similarity=q_sim,
                                competency_similarity=c_sim, tool_terms=tools)
     return Analysis(kind, mode, sentences, role_probs, flag_probs, to_grader, features)
