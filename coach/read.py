@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from coach.decode import Decode
+from coach.decode import ClusterResult, Decode
 from coach.prompting import SYSTEM, TASK_RESERVE, JDContext, context_text, decode_summary, fit_jd, jd_context, messages
+from coach.questions import Question
 from coach.sentences import sentence_end
 from models.quoting import defuse
 from models.runtime import ChatMessage, Completion, TextModel
@@ -99,18 +100,25 @@ def read_reserve(model: TextModel, slots: tuple[Slot, ...]) -> int:
     return max(TASK_RESERVE, max(asked, default=0) + 16)
 
 
-def likely_lines(decode: Decode, n: int = N_LIKELY) -> list[str]:
+Likely = list[tuple[ClusterResult, Question, str]]
+
+
+def plan_likely(decode: Decode) -> Likely:
+    """The likely questions, each with its cluster and the JD span that asks for it: planned once per read,
+    since both the questions slot and the model's JD lines come from it."""
     from coach.brief import likely_questions  # the brief plans them the same way; it imports more than the read
 
-    return [f"“{question.text}” (the JD: “{span}”)" for _, question, span in likely_questions(decode, n=n)]
+    return likely_questions(decode, n=N_LIKELY)
 
 
-def implied_lines(decode: Decode, n: int = N_IMPLIED) -> list[str]:
+def likely_lines(likely: Likely) -> list[str]:
+    return [f"“{question.text}” (the JD: “{span}”)" for _, question, span in likely]
+
+
+def implied_lines(likely: Likely, n: int = N_IMPLIED) -> list[str]:
     """The JD lines the model is asked about: those of the likely questions, heaviest cluster first."""
-    from coach.brief import likely_questions
-
     lines: list[str] = []
-    for _, _, span in likely_questions(decode, n=N_LIKELY):
+    for _, _, span in likely:
         if span not in lines:
             lines.append(span)
     return lines[:n]
@@ -142,9 +150,10 @@ def _first_sentence(completion: Completion) -> str:
 
 
 def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Event | None = None,
-                slots: tuple[Slot, ...] = SLOTS) -> Iterator[ReadEvent]:
+                slots: tuple[Slot, ...] = SLOTS, likely: Likely | None = None) -> Iterator[ReadEvent]:
     """The read's events. `model` may be None when every slot is written from the decode (the CLI shows
-    the likely questions before it loads the model)."""
+    the likely questions before it loads the model). `likely` is `plan_likely(decode)` when the caller
+    has it already (the CLI reads in two calls); otherwise it is planned here, once."""
     if model is None:
         if any(s.source == "model" for s in slots):
             raise ValueError("the model's slots need a model")
@@ -159,12 +168,14 @@ def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Ev
     if not decode.clusters:
         yield ReadNotice("No competencies were found, so there is nothing for the model to read into.")
         return
+    if likely is None:
+        likely = plan_likely(decode)
     for slot in slots:
         if cancel is not None and cancel.is_set():
             return
         yield SlotStarted(slot)
         if slot.source == "decode":
-            lines = likely_lines(decode)
+            lines = likely_lines(likely)
             text = "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
             yield SlotText(slot, "\n" + text)
             yield SlotDone(slot, text, "decode")
@@ -172,7 +183,7 @@ def stream_read(model: TextModel | None, decode: Decode, *, cancel: threading.Ev
         assert model is not None and context is not None
         shown: list[str] = []
         finish = None
-        for line in implied_lines(decode):
+        for line in implied_lines(likely):
             if cancel is not None and cancel.is_set():
                 break
             completion = model.stream(messages(context, _task(slot, line)), max_tokens=slot.max_tokens,

@@ -60,7 +60,16 @@ def _print_decode_table(result: Any) -> None:
     console.print(Text.assemble(("Flavor: ", "bold"), flavor_line(result.flavor)))
 
 def _stream_read(store: Any, db: Any, result: Any) -> None:
-    from coach.read import MODEL_SLOTS, QUESTIONS_SLOT, ReadNotice, SlotDone, SlotStarted, SlotText, stream_read
+    from coach.read import (
+        MODEL_SLOTS,
+        QUESTIONS_SLOT,
+        ReadNotice,
+        SlotDone,
+        SlotStarted,
+        SlotText,
+        plan_likely,
+        stream_read,
+    )
 
     def show(events: Any) -> None:
         for event in events:
@@ -77,10 +86,11 @@ def _stream_read(store: Any, db: Any, result: Any) -> None:
     if not result.clusters:
         print("  No competencies were found, so there is nothing to read into.")
         return
-    show(stream_read(None, result, slots=(QUESTIONS_SLOT,)))  # from the decode: before the model loads
+    likely = plan_likely(result)  # one plan for both halves of the read
+    show(stream_read(None, result, slots=(QUESTIONS_SLOT,), likely=likely))  # from the decode: before the model loads
     model = load_model(store, db)
     try:
-        show(stream_read(model, result, slots=MODEL_SLOTS))
+        show(stream_read(model, result, slots=MODEL_SLOTS, likely=likely))
     finally:
         model.close()
 
