@@ -32,8 +32,20 @@ def pytest_addoption(parser) -> None:
     group.addoption("--budget", type=float, default=60.0,
                     help="seconds per benchmark after which repetitions stop even if the interval is still wide")
     group.addoption("--max-reps", type=int, default=8, help="most repetitions of one benchmark")
+    group.addoption("--sweep", action="store_true",
+                    help="also run the sweeps (bench/test_sweep.py): prompt lengths and context depths; opt-in")
     group.addoption("--record-expected", action="store_true",
                     help="store the greedy token ids of this run as the expected ones (read the output first)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The sweeps take minutes per model: left out unless asked for with --sweep."""
+    if config.getoption("--sweep"):
+        return
+    sweeps = [item for item in items if item.nodeid.split("::")[0].endswith("test_sweep.py")]
+    if sweeps:
+        config.hook.pytest_deselected(items=sweeps)
+        items[:] = [item for item in items if item not in sweeps]
 
 
 def pytest_generate_tests(metafunc) -> None:
@@ -99,9 +111,10 @@ def check(profile, model_id: str, key: str, value: float, *, calibrate_key: str 
 
 def report(name: str, model_id: str | None, figures: dict, *, sha256: str | None = None,
            threads: int | None = None, samples: list[list[float]] | None = None, unit: str = "s",
-           conditions_at_start: dict | None = None) -> None:
-    """One result: figures, the fingerprint (what it ran on) with the conditions at its start and end, and
-    the raw samples per repetition when there are any (so that two runs can be compared with intervals)."""
+           conditions_at_start: dict | None = None, interactions: list[dict] | None = None) -> None:
+    """One result: figures, the fingerprint (what it ran on) with the conditions at its start and end, the
+    raw samples per repetition when there are any (so that two runs can be compared with intervals), and the
+    per-interaction records a goodput was computed from."""
     from bench.harness import conditions, fingerprint
 
     print_line = {k: v for k, v in figures.items() if not isinstance(v, dict | list)}
@@ -111,6 +124,8 @@ def report(name: str, model_id: str | None, figures: dict, *, sha256: str | None
     result = {"name": name, "model_id": model_id, "figures": figures, "fingerprint": fp}
     if samples:
         result |= {"samples": [[round(float(x), 7) for x in rep] for rep in samples], "unit": unit}
+    if interactions:
+        result["interactions"] = interactions
     RESULTS.append(result)
 
 
@@ -182,6 +197,8 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
         if getattr(config, attr, None):
             terminalreporter.write_line(f"coach bench: {label} {getattr(config, attr)}")
     _summarise_results(terminalreporter)
+    _summarise_goodput(terminalreporter)
+    _summarise_sweeps(terminalreporter)
     session = getattr(config, "_benchmarksession", None)
     benchmarks = [b for b in getattr(session, "benchmarks", []) if "p95" in b.extra_info]
     if not benchmarks:
@@ -193,6 +210,49 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
             f"{bench.name:44} p50 {info['p50'] * 1000:9.1f}   p95 {info['p95'] * 1000:9.1f}   "
             f"p99 {info['p99'] * 1000:9.1f}   n={info['n']}"
         )
+
+
+def _summarise_sweeps(terminalreporter) -> None:
+    from bench.sweep import depth_table, prompt_table
+
+    rows = [r for r in RESULTS if r["name"] in ("sweep_prompt_length", "sweep_context_depth")]
+    if not rows:
+        return
+    terminalreporter.section("sweeps (medians with 95% order-statistic intervals)")
+    for result in rows:
+        f = result["figures"]
+        cond = result["fingerprint"].get("conditions", {})
+        loads = " → ".join(" ".join(cond.get(k, {}).get("loadavg", [])) for k in ("start", "end"))
+        terminalreporter.write_line(f"{result['name']} {result['model_id']} (context {f['n_ctx']}, load {loads})")
+        table = prompt_table if result["name"] == "sweep_prompt_length" else depth_table
+        for line in table(f["points"]):
+            terminalreporter.write_line("    " + line)
+        terminalreporter.write_line(f"    plot: {f['plot']}")
+
+
+def _summarise_goodput(terminalreporter) -> None:
+    """The flows' headline: the share of interactions that met every target of the profile that applies to
+    them, with its Wilson interval, then each measure's percentiles with their order-statistic intervals."""
+    from bench.goodput import Goodput
+    from bench.method import Percentile
+
+    rows = [r for r in RESULTS if "goodput_n" in r["figures"]]
+    if not rows:
+        return
+    terminalreporter.section("goodput: interactions that met every target that applies (profile)")
+    for result in rows:
+        f = result["figures"]
+        headline = Goodput(f["goodput_good"], f["goodput_n"], *f["goodput_interval"], f["goodput_untargeted"])
+        cond = result["fingerprint"].get("conditions", {}).get("start", {})
+        terminalreporter.write_line(f"{result['name']} {result['model_id']} (profile {f.get('profile')}, "
+                                    f"load {' '.join(cond.get('loadavg', []))}): {headline.describe()}")
+        for variant, (good, n) in f["goodput_by_variant"].items():
+            terminalreporter.write_line(f"    {variant:36} {good}/{n}")
+        for key, count in f["goodput_misses"].items():
+            terminalreporter.write_line(f"    missed {key} (≤ {f['goodput_targets'][key]:g} s): {count}")
+        for key, estimates in f.get("estimates", {}).items():
+            terminalreporter.write_line(f"    {key:34} " + "   ".join(
+                Percentile(**e).describe(" s") for e in estimates.values()))
 
 
 def _summarise_results(terminalreporter) -> None:

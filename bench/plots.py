@@ -58,7 +58,8 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_la
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts if math.isfinite(x) and math.isfinite(y))
         out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>')
         if len(pts) <= 12:
-            out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{colour}"/>' for x, y in pts]
+            out += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{colour}"/>' for x, y in pts
+                    if math.isfinite(x) and math.isfinite(y)]  # an open interval's bound has no point
         ly = top + 14 + i * 16
         out.append(f'<line x1="{left + w + 10}" y1="{ly - 4}" x2="{left + w + 28}" y2="{ly - 4}" stroke="{colour}" '
                    f'stroke-width="2"/><text x="{left + w + 32}" y="{ly}">{escape(name)}</text>')

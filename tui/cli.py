@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headroom", type=float, default=1.5)
     p.add_argument("--models", metavar="IDS", help="comma-separated model ids (default: the 270M and the coach model)")
     p.add_argument("--quick", action="store_true", help="decode, scoring and the 270M model only")
+    p.add_argument("--sweep", action="store_true", help="only the sweeps: time to first token and prompt tokens/s "
+                   "over prompt lengths, inter-token latency at context depths (a table and a plot)")
     p.add_argument("--compare", nargs="*", metavar="RUN", help="alone: each result against the previous run on the "
                    "same fingerprint; with two run files A B: per-metric ratios with confidence intervals and a plot")
     p.add_argument("--plot", metavar="FILE.svg", help="with --compare A B: where the latency distributions go")

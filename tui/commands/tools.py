@@ -18,6 +18,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from bench.harness import compare_last
 
     compare = args.compare
+    if args.sweep and args.quick:
+        raise CoachError("--sweep and --quick select different benchmarks: use one")
     if compare is not None and len(compare) not in (0, 2):
         raise CoachError("--compare takes no run (the last against the previous) or two run files A B")
     if compare and len(compare) == 2:
@@ -49,6 +51,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         command.append(f"--bench-models={args.models}")
     if args.quick:
         command += ["-k", "decode or submit_to_score or (runtime_speed and gemma)"]
+    if args.sweep:
+        command += ["--sweep", "-k", "sweep"]
     code = subprocess.call(command, cwd=bench_dir.parent)
     if compare is not None:
         _, db = open_context()
