@@ -1,0 +1,81 @@
+"""One short measured run of a real model in a fresh process: prompt speed, decode gaps, peak RSS.
+
+    python -m bench.model_run MODEL_ID [--threads N] [--tokens 64] [--reps 3]   -> JSON on stdout
+
+The model is loaded as the app loads it (verified by sha256, a context of 4,096, llama.cpp's own threads),
+then it streams `--reps` greedy generations of `--tokens` tokens past end-of-sequence from the benchmark's
+interview prompt. Each repetition's prompt starts with its own number, so the KV cache kept from the one
+before cannot serve it: every repetition evaluates its whole prompt. A fresh process, so that the peak RSS
+is this model's alone (not the 256 MB array bench.machine reads).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.machine import loadavg
+
+
+def run(model_id: str, *, threads: int | None, tokens: int, reps: int) -> dict:
+    from models.datadir import models_dir
+    from models.loader import load_text_model
+    from models.measure import INTERVIEW_PROMPT, measure_stream
+    from models.store import ModelStore
+
+    load_before = loadavg()
+    store = ModelStore(models_dir=models_dir())
+    manifest = store.registry.get(model_id)
+    t0 = time.perf_counter()
+    model = load_text_model(store, manifest, n_threads=threads)
+    load_s = time.perf_counter() - t0
+    ttft, evaluated, gaps = [], [], []
+    try:
+        # Warm-up, not counted: the first pass faults the mapped weights in from the page cache.
+        model.stream(f"Warm-up. {INTERVIEW_PROMPT}", max_tokens=2, ignore_eos=True).collect()
+        for rep in range(reps):
+            m = measure_stream(model, f"Round {rep + 1}. {INTERVIEW_PROMPT}", max_tokens=tokens, ignore_eos=True)
+            ttft.append(m.ttft_s)
+            evaluated.append(m.prompt_tokens)
+            gaps += m.inter_token_s
+        threads_used = model.n_threads
+    finally:
+        model.close()
+    return {"model_id": model_id, "threads": threads_used, "load_s": load_s, "prompt_tokens": evaluated,
+            "ttft_s": ttft, "gap_median_s": statistics.median(gaps), "gaps_s": gaps,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB on Linux
+            "model_path": str(store.models_dir / manifest.file), "loadavg": [load_before, loadavg()]}
+
+
+def run_in_subprocess(model_id: str, *, threads: int | None = None, tokens: int = 64, reps: int = 3,
+                      timeout_s: float = 300.0) -> dict:
+    """The same, in a fresh interpreter (its own RSS, its own llama.cpp threads)."""
+    command = [sys.executable, "-m", "bench.model_run", model_id, f"--tokens={tokens}", f"--reps={reps}"]
+    if threads:
+        command.append(f"--threads={threads}")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                          cwd=Path(__file__).resolve().parents[1])
+    if done.returncode != 0:
+        from models.errors import CoachError
+
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CoachError(f"the measured run of {model_id} failed: {last}",
+                         hint=f"try `coach generate` with {model_id} to see why it does not load")
+    return json.loads(done.stdout)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model_id")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    print(json.dumps(run(args.model_id, threads=args.threads, tokens=args.tokens, reps=args.reps)))
