@@ -44,6 +44,37 @@ async def test_speaking_without_a_microphone_is_one_line_and_typing_still_works(
         assert box.text == "ok"
 
 
+async def test_ctrl_o_keeps_recordings_in_the_cli_setting_and_says_where_they_live(tiny, isolated_home):
+    from coach.services.speaking import keep_audio
+
+    app = make_app(tiny)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f6")
+        await pilot.pause()
+        screen = app.screen
+        box = screen.query_one("#answer", TextArea)
+        box.focus()  # where the user is while answering
+
+        def footer() -> list[str]:
+            return [b.binding.description for key, b in screen.active_bindings.items() if key == "ctrl+o"]
+
+        db = open_db()  # a connection of its own, as `coach keep-audio` would open
+        assert footer() == ["Keep recordings: off"] and not keep_audio(db)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert keep_audio(db) and footer() == ["Keep recordings: on"]
+        notice = [str(n.message) for n in app._notifications][-1]
+        assert "\n" not in notice and str(isolated_home / "audio") in notice and "`coach forget` deletes" in notice
+        assert notice in text_of(app, "#recording")
+        assert box.text == ""  # the key toggled the setting; nothing was typed into the answer
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not keep_audio(db) and footer() == ["Keep recordings: off"]
+        assert "discarded" in [str(n.message) for n in app._notifications][-1]
+        db.close()
+
+
 @pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
 async def test_a_recording_is_transcribed_into_the_box_while_the_app_answers_keys(with_speech, tmp_path):
     from models.microphone import Recorder

@@ -129,6 +129,23 @@ def test_kept_audio_is_owner_only_and_forget_removes_it(isolated_home):
     assert isolated_home / "audio" in removed and not kept.exists()
 
 
+def test_coach_keep_audio_writes_the_setting_the_app_reads_and_says_what_stays(capsys, isolated_home):
+    from coach.services.speaking import keep_audio
+    from coach.storage import open_db
+    from tui.cli import main
+
+    assert main(["keep-audio", "on"]) == 0
+    assert f"kept in {isolated_home / 'audio'}" in capsys.readouterr().out
+    db = open_db()
+    assert keep_audio(db)
+    (isolated_home / "audio").mkdir(exist_ok=True)
+    (isolated_home / "audio" / "answer-1.wav").write_bytes(b"RIFF")
+    assert main(["keep-audio", "off"]) == 0
+    out = capsys.readouterr().out
+    assert "discarded; 1 kept before stays in" in out and "`coach forget`" in out and not keep_audio(db)
+    db.close()
+
+
 def test_audio_files_in_name_order_and_an_empty_directory_is_refused(tmp_path):
     from coach.services.speaking import audio_files
     from models.errors import InputError

@@ -1,8 +1,9 @@
 """Speaking an answer on the Interview screen: record (Ctrl+T starts and stops), a level meter with the
 elapsed time, transcription in a worker streamed into the answer box (editable before submit), and the
-delivery shown beside the rubric once the answer is scored.
+delivery shown beside the rubric once the answer is scored. Ctrl+O keeps recordings or stops keeping them
+(the footer shows which).
 
-A mixin, so that the Interview screen gains a binding, a widget and a worker and nothing else of it
+A mixin, so that the Interview screen gains two keys, a widget and a worker and nothing else of it
 changes. The flow itself (transcribe, judge the delivery, store it, keep or discard the audio) is
 `coach.services.speaking`, the same as the CLI's.
 """
@@ -115,6 +116,33 @@ class SpeakingMixin:
             return
         self.spoken = (idx, transcript, audio)
         self.post_message(SpeechDone(transcript))  # type: ignore[attr-defined]
+
+    keeps_audio: bool | None = None  # the stored keep_audio setting as the footer shows it; read at first need
+
+    def keeping_audio(self) -> bool:
+        if self.keeps_audio is None:
+            from coach.services.speaking import keep_audio
+
+            self.keeps_audio = keep_audio(self.app.ctx.db)  # type: ignore[attr-defined]
+        return self.keeps_audio
+
+    def action_keep_audio(self, keep: bool) -> None:
+        """Ctrl+O: keep recordings of answers or not; the setting `coach keep-audio` reads and writes."""
+        from coach.services import speaking
+
+        speaking.set_keep_audio(self.app.ctx.db, keep)  # type: ignore[attr-defined]
+        self.keeps_audio = keep
+        notice = speaking.keep_audio_notice(keep)
+        notice = notice[0].upper() + notice[1:] + "."
+        self.query_one("#recording", RecordingBar).say(notice)  # type: ignore[attr-defined]
+        self.notify(notice)  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Two Ctrl+O bindings, one per state: the footer shows (and the key runs) the one that flips the setting.
+        if action == "keep_audio":
+            return parameters[0] != self.keeping_audio()
+        return super().check_action(action, parameters)  # type: ignore[misc]
 
     def on_speech_level(self, message: SpeechLevel) -> None:
         if self.recorder is not None:

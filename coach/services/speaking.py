@@ -34,6 +34,17 @@ def set_keep_audio(db: Any, keep: bool) -> None:
     set_setting(db, KEEP_AUDIO_KEY, "1" if keep else "0")
 
 
+def keep_audio_notice(keep: bool) -> str:
+    """One line on what becomes of recordings under the setting: the CLI's `coach keep-audio` and the app's
+    toggle say the same, since they read and write the same setting."""
+    where = data_dir() / "audio"
+    if keep:
+        return f"recordings of your answers are kept in {where} (owner-only); `coach forget` deletes them"
+    kept = sum(1 for _ in where.glob("*.wav")) if where.is_dir() else 0
+    already = f"; {kept} kept before {'stays' if kept == 1 else 'stay'} in {where} until `coach forget`" if kept else ""
+    return f"recordings are transcribed and then discarded{already}"
+
+
 def delivery_of(transcript: Transcript, rubric: Any) -> Delivery:
     """Pace, fillers, pauses, length and time per rubric part of one transcribed answer."""
     roles, labels = roles_from_rubric(rubric)

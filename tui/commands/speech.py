@@ -48,15 +48,13 @@ def print_delivery_trend(db: Any) -> None:
 
 
 def cmd_keep_audio(args: argparse.Namespace) -> int:
-    from coach.services.speaking import audio_dir, keep_audio, set_keep_audio
+    from coach.services.speaking import keep_audio, keep_audio_notice, set_keep_audio
 
     _, db = open_context()
     if args.choice is not None:
         set_keep_audio(db, args.choice == "on")
-    if keep_audio(db):
-        print(f"recordings are kept in {audio_dir()} (owner-only); `coach forget` deletes them")
-    else:
-        print("recordings are transcribed and then discarded (`coach keep-audio on` keeps them)")
+    keep = keep_audio(db)
+    print(keep_audio_notice(keep) + ("" if keep else " (`coach keep-audio on` keeps them)"))
     return EXIT_OK
 
 

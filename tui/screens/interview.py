@@ -68,6 +68,8 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
         Binding("escape", "cancel", "Stop the model"),
         Binding("ctrl+y", "copy", "Copy question + feedback"),
         Binding("ctrl+t", "speak", "Speak / stop"),
+        Binding("ctrl+o", "keep_audio(True)", "Keep recordings: off"),  # shown while off (tui.recording)
+        Binding("ctrl+o", "keep_audio(False)", "Keep recordings: on"),
     ]
     DEFAULT_CSS = """
     InterviewScreen #setup { height: auto; }
@@ -147,6 +149,7 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
 
     def on_screen_resume(self) -> None:
         self.refresh_choices()
+        self.keeps_audio = None  # read again: `coach keep-audio` may have changed it meanwhile
 
     def refresh_choices(self) -> None:
         options = jd_options(list_jds(self.app.ctx.db))
