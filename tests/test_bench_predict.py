@@ -120,3 +120,10 @@ def test_the_gguf_header_reader_agrees_with_gguf(tmp_path):
     assert [(t.name, t.n_elements, t.n_bytes) for t in tensors] == [
         (t.name, int(t.n_elements), int(t.n_bytes)) for t in reference.tensors]
     assert bytes_per_token(tensors) == 3 * 8 * 4 + 8 * 8 * 2  # tied: the embedding table is read whole
+
+
+def test_bench_predict_refuses_zero_threads_in_one_line(capsys):
+    from tui.cli import main
+
+    assert main(["bench", "--predict", "--threads", "0"]) != 0
+    assert "--threads must be at least 1" in capsys.readouterr().err

@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "expected ones (read the output first)")
     p.add_argument("--cooldown", type=float, default=0.0, help="idle seconds between repetitions")
     p.add_argument("--budget", type=float, default=60.0, help="seconds per benchmark before repetitions stop")
+    p.add_argument("--predict", action="store_true", help="measure this machine's bandwidth and compute, time one "
+                   "short run of a model, and predict which tier meets each profile (no benchmark suite)")
+    p.add_argument("--threads", type=int, help="with --predict: measure with this many threads (a smaller machine)")
     p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
 

@@ -17,6 +17,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import bench
     from bench.harness import compare_last
 
+    if args.predict:
+        from bench.tiers import report
+
+        if args.threads is not None and args.threads < 1:
+            raise CoachError("--threads must be at least 1")
+        model_ids = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+        print("\n".join(report(threads=args.threads, model_ids=model_ids)))
+        return EXIT_OK
     compare = args.compare
     if args.sweep and args.quick:
         raise CoachError("--sweep and --quick select different benchmarks: use one")
