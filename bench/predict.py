@@ -4,7 +4,10 @@ Decoding a token is memory-bound: it reads every weight once (and the KV cache s
 bytes / (efficiency × bandwidth). Evaluating a prompt is compute-bound: about 2 × parameters operations per
 token (plus attention over the context), so it takes FLOPs / (efficiency × compute). The two efficiencies
 (achieved ÷ this machine's measured bandwidth and float32 GEMM speed) come from ONE measured run of a real
-model here (bench/model_run.py); they are then applied to each profile's stated bandwidth and compute.
+model here (bench/model_run.py), one run per installed model: they differ between models (one thread, load
+7-9: Gemma 3 270M decoded at 35% of the measured bandwidth, the 1.5B at 81%; on the idle VM 47% and 85% of
+the ceiling), so a model calibrated on another was predicted 1.1-5x off here. They are then applied to each
+profile's stated bandwidth and compute.
 A prediction within ±20% of its target is "borderline": the efficiencies move with the CPU, the llama.cpp
 build and the load, and a spec sheet's peak is not what a program reaches.
 

@@ -92,7 +92,7 @@ def table_lines(target: Target, shapes: list[Shape], predictions: list[Predictio
                 borrowed: set[str] = frozenset()) -> list[str]:
     """One profile: per tier the predicted figures, each with its verdict, then the recommendation."""
     lines = [f"{target.name}: {target.bandwidth_gb_s:g} GB/s, {target.gflops:g} GFLOP/s{note}",
-             f"  {'model (tier)':44} {'p95 inter-token':>22} {'first word':>20} {'peak RSS':>22}  overall"]
+             f"  {'model (tier)':50} {'p95 inter-token':>22} {'first word':>20} {'peak RSS':>22}  overall"]
     rows = []
     for shape, pred in zip(shapes, predictions, strict=True):
         wanted = target.targets(shape.model_id)
@@ -103,7 +103,7 @@ def table_lines(target: Target, shapes: list[Shape], predictions: list[Predictio
             return f"{value} {verdicts[key]}" if key in verdicts else f"{value} (no target)"
 
         label = f"{shape.model_id} ({shape.tier}){' ~est.' if shape.estimated or shape.model_id in borrowed else ''}"
-        lines.append(f"  {label:44} {cell(f'{pred.p95_inter_token_ms:.0f} ms', 'p95_inter_token_ms'):>22} "
+        lines.append(f"  {label:50} {cell(f'{pred.p95_inter_token_ms:.0f} ms', 'p95_inter_token_ms'):>22} "
                      f"{cell(f'{pred.ttft_s:.2f} s', 'ttft_s'):>20} "
                      f"{cell(f'{pred.peak_rss_mb:.0f} MB', 'peak_rss_mb'):>22}  {result}")
     lines.append(f"  recommended: {recommend(rows)}")
@@ -150,7 +150,7 @@ def report(*, threads: int | None = None, model_ids: list[str] | None = None) ->
         lines += table_lines(target, shapes, preds, note, borrowed=borrowed) + [""]
     if borrowed:
         lines.append(f"~est.: not calibrated here; predicted with {fallback}'s efficiencies (models of other sizes "
-                     "reach other fractions: 2-5x off), its shape scaled by file size when its GGUF is not here.")
+                     "reach other fractions: 1.1-5x off here), its shape scaled by file size when its GGUF is not here.")
     lines.append("Borderline: within ±20% of the target. First word: a question's new part (141 tokens after a "
                  "613-token JD prefix), not prepared in the background. Peak RSS: the model alone (the app's path "
                  "adds the embedder and a decode, ~0.45 GB on the 1.5B).")
