@@ -1,0 +1,91 @@
+"""Where the fitted flavor and level calls go wrong: grouped-CV misses on the training postings, with their drivers.
+
+    COACH_HOME=... .venv/bin/python scripts/decode_errors.py     # writes docs/decode-errors.md
+
+Fits the shipped configuration (C and feature set as docs/decode-report.json records them, hybrid mode) in
+the same five folds grouped by site as scripts/fit_decode.py, and lists every cross-validated miss with the
+features that pushed the wrong call most. Reads the training postings only: the frozen test split is not
+looked at. Two counts say how much of the error is in the labels' own ambiguity: flavor misses that name
+the posting's labelled second flavor, and level misses whose label came from a title word the copy
+without a title cannot see.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import fit_decode as fd  # noqa: E402
+
+from coach.roleclass import call, model_from_dict  # noqa: E402
+
+OUT = ROOT / "docs" / "decode-errors.md"
+
+
+def shipped_config(target: str) -> tuple[float, tuple]:
+    entry = json.loads((ROOT / "docs" / "decode-report.json").read_text(encoding="utf-8"))["results"][f"hybrid {target}"]
+    features = entry["features"]
+    return entry["C"], tuple(features.values())
+
+
+def cv_calls(train: list, target: str) -> list:
+    c, config = shipped_config(target)
+    out: list = [None] * len(train)
+    for tr, te in GroupKFold(n_splits=5).split(train, groups=[e.row["site"] for e in train]):
+        model = model_from_dict(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config))
+        for i in te:
+            out[i] = call(model, train[i].body, train[i].title, train[i].readings, train[i].vector)
+    return out
+
+
+def section(train: list, calls: list, target: str) -> list[str]:
+    misses = [(e, k) for e, k in zip(train, calls) if k.value != fd.label_of(e, target)]
+    pairs = Counter((fd.label_of(e, target), k.value) for e, k in misses)
+    lines = [f"## {target}", "", f"Cross-validated accuracy {1 - len(misses) / len(train):.3f} "
+             f"({len(train)} copies of {len(train) // 2} postings, with and without the title); {len(misses)} misses.", "",
+             "| truth | called | misses |", "|---|---|---|"]
+    lines += [f"| {t} | {p} | {n} |" for (t, p), n in pairs.most_common()]
+    if target == "flavor":
+        second = sum(k.value == e.row.get("flavor_secondary") for e, k in misses)
+        lines += ["", f"Misses that name the posting's labelled second flavor (a blended posting): {second} of {len(misses)}."]
+    else:
+        untitled = [(e, k) for e, k in misses if not e.with_title]
+        by_title = sum(e.row.get("level_basis", "").lower().startswith("title") for e, _ in untitled)
+        lines += ["", f"Misses on the copy without a title whose label was decided by the title (level_basis "
+                      f"'title: ...'): {by_title} of {len(untitled)}."]
+    lines += ["", "| posting | title given | truth | called | probabilities | strongest drivers |", "|---|---|---|---|---|---|"]
+    for e, k in misses:
+        probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(k.probabilities.items(), key=lambda kv: -kv[1])[:3])
+        drivers = ", ".join(f"{name} {points:+.2f}" for name, points in k.drivers[:4])
+        lines.append(f"| {e.row['id']} | {'yes' if e.with_title else 'no'} | {fd.label_of(e, target)} | {k.value} | "
+                     f"{probs} | {drivers} |")
+    return lines + [""]
+
+
+def main() -> None:
+    from models.datadir import models_dir
+    from models.loader import load_embedder
+    from models.store import ModelStore
+
+    train_rows, _ = fd.split(fd.postings(), freeze=False)
+    embedder = load_embedder(ModelStore(models_dir=models_dir()))
+    train = [fd.Example(r, t, embedder) for r in train_rows for t in (False, True)]
+    lines = ["# Where the flavor and level calls go wrong (grouped CV, training postings)", "",
+             "Made by `scripts/decode_errors.py`; do not edit by hand. Drivers: a feature's contribution to the "
+             "called class's logit against the mean of the classes (as the decode shows them).", ""]
+    for target in ("flavor", "level"):
+        lines += section(train, cv_calls(train, target), target)
+    OUT.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
