@@ -4,9 +4,9 @@ Decoding a token is memory-bound: it reads every weight once (and the KV cache s
 bytes / (efficiency × bandwidth). Evaluating a prompt is compute-bound: about 2 × parameters operations per
 token (plus attention over the context), so it takes FLOPs / (efficiency × compute). The two efficiencies
 (achieved ÷ this machine's measured bandwidth and float32 GEMM speed) come from ONE measured run of a real
-model here (bench/model_run.py), one run per installed model: they differ between models (one thread, load
-7-9: Gemma 3 270M decoded at 35% of the measured bandwidth, the 1.5B at 81%; on the idle VM 47% and 85% of
-the ceiling), so a model calibrated on another was predicted 1.1-5x off here. They are then applied to each
+model here (bench/model_run.py), one run per installed model: across models decode transferred within
+0.89-1.25 at load 2-4, but the first token 0.64-1.56 and peak RSS 0.69-2.37 (the runtime overhead is 122 MB
+for Gemma 3 270M, 711 MB for the 1.5B; README, "Which tier for which machine"). They are then applied to each
 profile's stated bandwidth and compute.
 A prediction within ±20% of its target is "borderline": the efficiencies move with the CPU, the llama.cpp
 build and the load, and a spec sheet's peak is not what a program reaches.

@@ -150,7 +150,8 @@ def report(*, threads: int | None = None, model_ids: list[str] | None = None) ->
         lines += table_lines(target, shapes, preds, note, borrowed=borrowed) + [""]
     if borrowed:
         lines.append(f"~est.: not calibrated here; predicted with {fallback}'s efficiencies (models of other sizes "
-                     "reach other fractions: 1.1-5x off here), its shape scaled by file size when its GGUF is not here.")
+                     "differ: first token 0.64-1.56x, peak RSS 0.69-2.37x when checked), its shape scaled by file size "
+                     "when its GGUF is not here.")
     lines.append("Borderline: within ±20% of the target. First word: a question's new part (141 tokens after a "
                  "613-token JD prefix), not prepared in the background. Peak RSS: the model alone (the app's path "
                  "adds the embedder and a decode, ~0.45 GB on the 1.5B).")
