@@ -48,6 +48,7 @@ class Shape:
     head_dim: int
     n_vocab: int
     estimated: bool = False
+    instruct: bool = True  # a base model (the 270M test tier) is shown but never recommended as a coach
 
     def kv_bytes(self, tokens: int) -> int:
         return 2 * self.n_layer * self.n_head_kv * self.head_dim * KV_BYTES * tokens
@@ -65,7 +66,7 @@ class Shape:
         return 2.0 * self.body_params * new + attention + 2.0 * self.output_params
 
 
-def shape_from_gguf(path: Path, *, model_id: str, tier: str) -> Shape:
+def shape_from_gguf(path: Path, *, model_id: str, tier: str, instruct: bool = True) -> Shape:
     from bench.gguf_header import bytes_per_token, read_header
 
     metadata, tensors = read_header(path)
@@ -85,10 +86,11 @@ def shape_from_gguf(path: Path, *, model_id: str, tier: str) -> Shape:
                  weight_bytes_per_token=bytes_per_token(tensors), body_params=body, output_params=output,
                  n_layer=field("block_count") or 0, n_head=n_head,
                  n_head_kv=field("attention.head_count_kv") or n_head,
-                 head_dim=field("attention.key_length") or width // n_head, n_vocab=output // width)
+                 head_dim=field("attention.key_length") or width // n_head, n_vocab=output // width,
+                 instruct=instruct)
 
 
-def shape_from_size(size: int, *, model_id: str, tier: str, like: Shape) -> Shape:
+def shape_from_size(size: int, *, model_id: str, tier: str, like: Shape, instruct: bool = True) -> Shape:
     """A model whose GGUF is not here: `like`'s shape scaled by file size. A rough estimate (the share of
     the embedding table differs between sizes), marked as such."""
     scale = size / like.file_bytes
@@ -96,8 +98,7 @@ def shape_from_size(size: int, *, model_id: str, tier: str, like: Shape) -> Shap
                  weight_bytes_per_token=int(like.weight_bytes_per_token * scale),
                  body_params=int(like.body_params * scale), output_params=int(like.output_params * scale),
                  n_layer=like.n_layer, n_head=like.n_head, n_head_kv=like.n_head_kv, head_dim=like.head_dim,
-                 n_vocab=like.n_vocab,
-                 estimated=True)
+                 n_vocab=like.n_vocab, estimated=True, instruct=instruct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,12 +167,13 @@ def overall(verdicts: dict[str, str]) -> str:
 
 
 def recommend(rows: list[tuple[Shape, str]]) -> str:
-    """The largest tier predicted to meet every target; a borderline one is named with the safe one below."""
-    by_size = sorted(rows, key=lambda row: row[0].file_bytes, reverse=True)
+    """The largest coaching tier predicted to meet every target; a borderline one is named with the safe one
+    below. A base model is never recommended: it cannot follow the coach's instructions."""
+    by_size = sorted((row for row in rows if row[0].instruct), key=lambda row: row[0].file_bytes, reverse=True)
     safe = next((shape for shape, result in by_size if result == "meets"), None)
     edge = next((shape for shape, result in by_size if result in ("meets", "borderline")), None)
     if edge is None:
-        return "none: no tier is predicted to meet every target"
+        return "none: no coaching tier is predicted to meet every target"
     if edge is safe:
         return f"{edge.model_id} ({edge.tier})"
     fallback = f"; {safe.model_id} ({safe.tier}) meets them with margin" if safe else "; no tier meets them with margin"

@@ -64,12 +64,12 @@ def text_shapes(store) -> list[Shape]:
     for manifest in store.registry.all("llm"):
         path = store.models_dir / manifest.file
         if path.is_file():
-            present.append(shape_from_gguf(path, model_id=manifest.id, tier=manifest.tier))
+            present.append(shape_from_gguf(path, model_id=manifest.id, tier=manifest.tier, instruct=manifest.instruct))
         elif manifest.size:
             absent.append(manifest)
     like = next((s for s in present if s.tier == "default"), present[0] if present else None)
     if like is not None:
-        present += [shape_from_size(m.size, model_id=m.id, tier=m.tier, like=like) for m in absent]
+        present += [shape_from_size(m.size, model_id=m.id, tier=m.tier, like=like, instruct=m.instruct) for m in absent]
     return sorted(present, key=lambda s: s.file_bytes)
 
 
@@ -102,7 +102,8 @@ def table_lines(target: Target, shapes: list[Shape], predictions: list[Predictio
         def cell(value: str, key: str, verdicts: dict[str, str] = verdicts) -> str:
             return f"{value} {verdicts[key]}" if key in verdicts else f"{value} (no target)"
 
-        label = f"{shape.model_id} ({shape.tier}){' ~est.' if shape.estimated or shape.model_id in borrowed else ''}"
+        label = (f"{shape.model_id} ({shape.tier}{', base' if not shape.instruct else ''})"
+                 f"{' ~est.' if shape.estimated or shape.model_id in borrowed else ''}")
         lines.append(f"  {label:50} {cell(f'{pred.p95_inter_token_ms:.0f} ms', 'p95_inter_token_ms'):>22} "
                      f"{cell(f'{pred.ttft_s:.2f} s', 'ttft_s'):>20} "
                      f"{cell(f'{pred.peak_rss_mb:.0f} MB', 'peak_rss_mb'):>22}  {result}")
@@ -154,5 +155,5 @@ def report(*, threads: int | None = None, model_ids: list[str] | None = None) ->
                      "when its GGUF is not here.")
     lines.append("Borderline: within ±20% of the target. First word: a question's new part (141 tokens after a "
                  "613-token JD prefix), not prepared in the background. Peak RSS: the model alone (the app's path "
-                 "adds the embedder and a decode, ~0.45 GB on the 1.5B).")
+                 "adds the embedder and a decode, ~0.45 GB on the 1.5B). A base model is shown, never recommended.")
     return lines

@@ -71,6 +71,8 @@ def test_the_largest_tier_that_meets_every_target_is_recommended():
     text = recommend([(small, "meets"), (mid, "borderline"), (big, "misses")])
     assert text.startswith("mid (default), borderline") and "small (default) meets them with margin" in text
     assert recommend([(small, "misses")]).startswith("none")
+    base = Shape(**{**{f: getattr(big, f) for f in Shape.__slots__}, "model_id": "base", "instruct": False})
+    assert recommend([(small, "meets"), (base, "meets")]) == "small (default)"  # a base model is no coach
     assert overall({"a": "meets", "b": "borderline"}) == "borderline"
     assert overall({"a": "misses", "b": "borderline"}) == "misses"
 
