@@ -58,11 +58,16 @@ def run_in_subprocess(model_id: str, *, threads: int | None = None, tokens: int 
     command = [sys.executable, "-m", "bench.model_run", model_id, f"--tokens={tokens}", f"--reps={reps}"]
     if threads:
         command.append(f"--threads={threads}")
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                          cwd=Path(__file__).resolve().parents[1])
-    if done.returncode != 0:
-        from models.errors import CoachError
+    from models.errors import CoachError
 
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                              cwd=Path(__file__).resolve().parents[1])
+    except subprocess.TimeoutExpired:
+        # Seen here: two llama.cpp threads with another process on one of the two cores crawl.
+        raise CoachError(f"the measured run of {model_id} took over {timeout_s:.0f} s: is the machine busy?",
+                         hint="rerun when it is idle, or with fewer threads (--threads 1)") from None
+    if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise CoachError(f"the measured run of {model_id} failed: {last}",
                          hint=f"try `coach generate` with {model_id} to see why it does not load")

