@@ -11,7 +11,6 @@ much a neighbour took, the best what the hardware can do.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -84,7 +83,10 @@ def gemm_gflops(threads: int, *, n: int = 1024, repeats: int = 7) -> Figure:
 
 
 def measure(threads: int | None = None) -> MachineFigures:
-    threads = threads or len(os.sched_getaffinity(0))
+    if not threads:
+        from models.llama_runtime import default_threads  # the app's count: the CPUs this process may use
+
+        threads = default_threads()
     return MachineFigures(threads=threads, bandwidth_gb_s=read_bandwidth(threads), gflops=gemm_gflops(threads),
                           loadavg=loadavg())
 
