@@ -179,9 +179,18 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
     limits = {key: profile.threshold(coach_model.model_id, target) for key, target in GATED.items()}
     if all(limit is None for limit in limits.values()):
         pytest.skip(f"profile {profile.name} sets no flow targets for {coach_model.model_id}")
-    misses = [f"{k} p95 {figures[k]['p95']:.3f} s > {limit} s" for k, limit in limits.items()
-              if limit is not None and figures[k]["p95"] > limit]
+    # Gated by bench/method.py like every p95: failed only when its whole interval is past the target, passed
+    # only when the whole interval is inside it; at the default 5 rounds a p95 cannot pass (it needs
+    # samples_needed(95) rounds), so the run says so instead of passing on a maximum.
+    from bench.method import FAIL, PASS, judge
+
+    verdicts = {key: judge(percentile(samples[key], 95), limit) for key, limit in limits.items() if limit is not None}
+    where = {key: f"{key} p95 {percentile(samples[key], 95).describe(' s')} against {limits[key]} s" for key in verdicts}
+    misses = [where[key] for key, verdict in verdicts.items() if verdict == FAIL]
     assert not misses, "; ".join(misses)
+    undecided = [where[key] for key, verdict in verdicts.items() if verdict != PASS]
+    if undecided:
+        pytest.skip("NOT ENOUGH DATA to gate: " + "; ".join(undecided))
 
 
 def test_jds_are_the_sizes_we_say(tmp_path):

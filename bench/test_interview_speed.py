@@ -20,30 +20,42 @@ ANSWER = (
     "reached 88% and launched two weeks later; escalations fell by 23% in the first month."
 )
 SCORE_P95_TARGET = 0.100  # issue 18: submit-to-score p95 <= 100 ms on the 2-core VM, with the embedder
-ROUNDS = 20
+
+
+def _score_rounds() -> int:
+    from bench.method import samples_needed
+
+    return samples_needed(95) + 8  # a p95 is gated only on a sample that bounds it (bench/method.py)
 
 
 def test_submit_to_score(benchmark, embedder, tmp_path):
     """Store the answer (a committed row, as the app does) and score it against the rubric."""
+    from bench.method import FAIL, PASS, judge, percentile
     from coach import interview as iv
     from coach import records
     from coach.storage import open_db
 
+    rounds = _score_rounds()
     db = open_db(tmp_path / "bench.db")
     # One question per round: a question takes one answer, so each round answers the next one.
     interview_id = records.insert_interview(db, jd_id=None, level="L5", questions=[
         {"idx": i, "cluster_id": "evaluation", "question_id": "evaluation-b1", "text": QUESTION, "bank_text": QUESTION,
-         "tailored": 0, "asked_at": None} for i in range(ROUNDS + 1)])
+         "tailored": 0, "asked_at": None} for i in range(rounds + 1)])
     score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)  # warm the anchors
-    next_idx = iter(range(ROUNDS + 1))
+    next_idx = iter(range(rounds + 1))
 
     def submit_and_score() -> None:
         assert iv.submit_answer(db, interview_id, next(next_idx), ANSWER) is not None
         score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)
 
-    benchmark.pedantic(submit_and_score, rounds=ROUNDS, iterations=1)
-    stats = record(benchmark, answer_chars=len(ANSWER))
-    assert stats["p95"] < SCORE_P95_TARGET, f"p95 {stats['p95'] * 1000:.0f} ms"
+    benchmark.pedantic(submit_and_score, rounds=rounds, iterations=1)
+    record(benchmark, answer_chars=len(ANSWER))
+    estimate = percentile(benchmark.stats.stats.data, 95)
+    verdict = judge(estimate, SCORE_P95_TARGET)
+    where = f"submit to score {estimate.describe(' ms', 1000)} against {SCORE_P95_TARGET * 1000:.0f} ms"
+    assert verdict != FAIL, where
+    if verdict != PASS:
+        pytest.skip(f"NOT ENOUGH DATA to gate: {where}")
 
 
 @pytest.fixture(scope="module")

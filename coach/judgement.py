@@ -106,6 +106,10 @@ class Analysis:
 ANSWER_EMBED_CHARS = 4000  # the encoder reads 256 tokens at most; this only bounds the tokenizer's work
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
 def relevance(answer: str, question: str, competency: str, embedder: Embedder | None,
               vectors: np.ndarray | None = None) -> tuple[float, float, int]:
     """(similarity to the question, similarity to the competency, named tools): embedding cosines, or
@@ -143,10 +147,9 @@ def analyse(answer: str, *, question: str, competency: str, kind: str, embedder:
     flag_model = flag_model or fitted.flags[mode]  # type: ignore[union-attr]
     sentences = split_sentences(answer)
     texts = [s.text for s in sentences]
-    # One call for the sentences, the whole answer and the question: the embedder runs its batches side
-    # by side, and the answer is embedded once (the relevance features below reuse it).
-    whole = " ".join(texts)[:ANSWER_EMBED_CHARS]
-    everything = embed([*texts, whole, question], embedder) if texts else None
+    # One call for the sentences and the question. The answer's own vector is the mean of its sentences'
+    # (the relevance features below): embedding the whole answer again cost as much as all its sentences.
+    everything = embed([*texts, question], embedder) if texts else None
     vectors = None if everything is None else everything[: len(texts)]
     flag_probs = _ordered(flag_model, texts, vectors, (*FLAGS, "none"))
     grader = FLAGS.index("to_grader")
@@ -159,8 +162,8 @@ def analyse(answer: str, *, question: str, competency: str, kind: str, embedder:
     role_probs = _ordered(role_model, texts, vectors, ROLES[kind])
     scored = " ".join(texts)
     relevance_vectors = None
-    if everything is not None and not to_grader:  # otherwise the scored text is not what was embedded
-        relevance_vectors = everything[-2:]
+    if everything is not None and texts:
+        relevance_vectors = np.stack([_unit(vectors.mean(axis=0)), everything[-1]])  # type: ignore[union-attr]
     q_sim, c_sim, tools = (relevance(scored, question, competency, embedder, relevance_vectors) if texts
                            else (0.0, 0.0, 0))
     features = answer_features(kind, texts, role_probs, flag_probs, question_similarity=q_sim,

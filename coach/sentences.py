@@ -95,6 +95,37 @@ def ngrams(text: str) -> frozenset[str]:
     return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
+# A negation's scope: from the negating word to the end of its clause (Das & Chen's marking, as in sentiment
+# work). A linear model over plain n-grams reads "chose not to skip the evaluation" as "skip the evaluation";
+# marked, the words after "not" are other features ("~skip"), which the training sentences then weigh.
+_NEGATOR = re.compile(r"^(?:not|no|never|without|nobody|nothing|none|neither|nor|cannot|[a-z]+n't)$")
+_CLAUSE_BREAK = re.compile(r"[,;:!?.](?=\s|$)|[()\[\]—–]|\s-\s|"
+                           r"\b(?:but|although|though|however|because|so|until|unless|except|which|while)\b",
+                           re.IGNORECASE)
+
+
+def scoped_tokens(text: str) -> list[str]:
+    """tokens(), with every token inside a negation's scope marked by a leading '~'."""
+    text = text.replace("’", "'")
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    out: list[str] = []
+    negated, next_break = False, 0
+    for match in _TOKEN.finditer(text):
+        while next_break < len(breaks) and breaks[next_break] <= match.start():
+            negated, next_break = False, next_break + 1
+        token = normalise_token(match.group(0))
+        out.append(f"~{token}" if negated else token)
+        negated = negated or bool(_NEGATOR.match(token))
+    return out
+
+
+@lru_cache(maxsize=8192)
+def scoped_ngrams(text: str) -> frozenset[str]:
+    """ngrams() over scoped_tokens(): the rubric's sentence classifiers read these."""
+    words = scoped_tokens(text)
+    return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
 # Shape features: generic properties of a sentence, named so the rationale can say what moved a grade.
 SHAPE_FEATURES = ("has_number", "has_percent", "n_numbers_log", "i_count", "we_count", "would_modal", "past_ed",
                   "question_mark", "n_words_log", "negation")
@@ -121,11 +152,12 @@ def numbers_in(text: str) -> list[str]:
     return [n.strip() for n in _NUMBER.findall(text) if n.strip()]
 
 
-def bag(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
-    """Binary presence of each vocabulary term in each text."""
+def bag(texts: Sequence[str], vocabulary: dict[str, int], *, scoped: bool = False) -> np.ndarray:
+    """Binary presence of each vocabulary term in each text (terms of scoped_ngrams when `scoped`)."""
     out = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+    terms_of = scoped_ngrams if scoped else ngrams
     for row, text in enumerate(texts):
-        for term in ngrams(text):
+        for term in terms_of(text):
             column = vocabulary.get(term)
             if column is not None:
                 out[row, column] = 1.0
@@ -134,7 +166,7 @@ def bag(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
 
 def lexical_matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
     shapes = np.stack([shape(t) for t in texts]) if texts else np.zeros((0, len(SHAPE_FEATURES)), np.float32)
-    return np.hstack([bag(texts, vocabulary), shapes])
+    return np.hstack([bag(texts, vocabulary, scoped=True), shapes])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

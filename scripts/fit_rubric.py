@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach import judgement as J  # noqa: E402
 from coach.linear import LinearModel  # noqa: E402
-from coach.sentences import lexical_matrix, ngrams  # noqa: E402
+from coach.sentences import lexical_matrix, scoped_ngrams  # noqa: E402
 
 DATA = ROOT / "data" / "answers"
 POOL_FILES = ("behavioural.jsonl", "system_design.jsonl", "technical.jsonl")
@@ -111,14 +111,14 @@ class Embeddings:
 
 def fit_vocabulary(texts: list[str], labels: list[str], size: int = VOCAB_SIZE) -> dict[str, int]:
     """The terms that best tell the labels apart (chi2), among those in at least three texts."""
-    df = Counter(term for text in texts for term in ngrams(text))
+    df = Counter(term for text in texts for term in scoped_ngrams(text))
     terms = sorted(t for t, n in df.items() if n >= 3)
     if not terms:
         return {}
     index = {t: i for i, t in enumerate(terms)}
     x = np.zeros((len(texts), len(terms)), dtype=np.float32)
     for row, text in enumerate(texts):
-        for term in ngrams(text):
+        for term in scoped_ngrams(text):
             if term in index:
                 x[row, index[term]] = 1
     scores, _ = chi2(x, labels)

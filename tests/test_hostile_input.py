@@ -81,7 +81,8 @@ async def test_markup_in_an_answer_cannot_change_the_screen(tiny):
     async with app.run_test(size=(120, 40)) as pilot:
         await start_interview_on_the_worked_example(app, pilot)
         app.screen.query_one("#answer", TextArea).load_text(
-            "At my last company I built evals, and faithfulness went from [bold]71%[/bold] to 88%.")
+            "At my last company I built evals for our support assistant. Faithfulness went from [bold]71%[/bold] "
+            "to 88%.")
         await pilot.press("ctrl+s")
         await ready(app, pilot)
         rubric = str(app.screen.query_one("#rubric", Static).render())

@@ -123,11 +123,13 @@ def test_a_denied_red_flag_is_not_one():
     assert "broad_permissions" not in {f["id"] for f in result.red_flags} and result.overall >= 4
 
 
-@pytest.mark.xfail(strict=True, reason="the flag classifier reads words, not stance: 'chose not to skip the "
-                                       "evaluation' still reads as dismissing it (README: what the rubric cannot do)")
-def test_a_negated_dismissal_is_not_a_flag():
+def test_a_negated_dismissal_is_not_a_flag_and_a_paraphrased_one_is():
+    # The words after a negation are other features (coach.sentences.scoped_tokens): the same words, the
+    # other stance.
     result = score(ANSWERS["specific"] + " We chose not to skip the evaluation, even under deadline pressure.")
     assert result.red_flags == []
+    flagged = score(ANSWERS["specific"] + " We didn't bother with an eval set because the demo looked fine.")
+    assert [f["id"] for f in flagged.red_flags] == ["dismiss_eval"]
 
 
 def test_paraphrases_score_within_one_point_of_the_original():
