@@ -31,6 +31,8 @@ FLOW_INTERACTIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("question", "cold", {"first_question_word_s": "first_question_cold_s"}),
     ("feedback", "after a prepared question", {"submit_to_score_s": "submit_to_score_s",
                                                "first_feedback_word_s": "submit_to_first_feedback_word_s"}),
+    ("feedback", "answer read as typed", {"submit_to_score_s": "submit_to_score_typed_s",
+                                          "first_feedback_word_s": "submit_to_first_feedback_word_typed_s"}),
 )
 
 

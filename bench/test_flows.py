@@ -31,7 +31,7 @@ ROUNDS = int(os.environ.get("COACH_FLOW_ROUNDS", "5"))
 GATED = {  # the measures whose p95 is asserted -> the profile's target for them (issue 12 item 3)
     "first_question_prefetched_s": "first_question_word_s",
     "submit_to_score_s": "submit_to_score_s",
-    "submit_to_first_feedback_word_s": "first_feedback_word_s",
+    "submit_to_first_feedback_word_typed_s": "first_feedback_word_s",  # the app's path: the answer read as typed
 }
 ANSWER = INTERVIEW_ANSWER  # one scripted answer for every timed flow
 
@@ -104,7 +104,8 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
     decode = decoded.decode
     samples: dict[str, list[float]] = {k: [] for k in (
         "read_first_word_first_open_s", "read_first_word_reopen_s", "first_question_prefetched_s",
-        "first_question_cold_s", "submit_to_score_s", "submit_to_first_feedback_word_s")}
+        "first_question_cold_s", "submit_to_score_s", "submit_to_first_feedback_word_s",
+        "submit_to_score_typed_s", "submit_to_first_feedback_word_typed_s")}
     prefetch = flow.Prefetcher(model=coach_model, embedder=embedder)
 
     def read_word(event: object) -> bool:  # the model's first word: the likely questions are shown at once
@@ -155,6 +156,20 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
             samples["submit_to_score_s"].append(time.perf_counter() - started)
             samples["submit_to_first_feedback_word_s"].append(until(
                 scoring, lambda e: isinstance(e, FeedbackText) and e.slot.source == "model", started))
+            # Question 2 (prepared while question 1 was answered), answered as the app sees it: the model reads
+            # the answer while it is typed (flow.warm_answer, here until it is done: typing ~600 characters
+            # takes a minute or two), then submit -> score -> first model feedback word.
+            seconds, turn = first_question(session, True, time.perf_counter())
+            flow.warm_answer(session, turn, ANSWER, model=coach_model, prefetch=prefetch)
+            assert prefetch.wait(timeout=600)
+            started = time.perf_counter()
+            answer_id = flow.submit(db, session, turn, ANSWER)
+            scoring = flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWER, embedder=embedder,
+                                 model=coach_model, session=session)
+            assert isinstance(next(scoring), RubricResult)
+            samples["submit_to_score_typed_s"].append(time.perf_counter() - started)
+            samples["submit_to_first_feedback_word_typed_s"].append(until(
+                scoring, lambda e: isinstance(e, FeedbackText) and e.slot.source == "model", started))
             print(f"\nround {len(samples['submit_to_score_s'])} ({size} chars, load {os.getloadavg()[0]:.1f}): "
                   + ", ".join(f"{k} {v[-1]:.3f}" for k, v in samples.items()), flush=True)
     finally:
@@ -185,7 +200,7 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
     from bench.method import FAIL, PASS, judge
 
     verdicts = {key: judge(percentile(samples[key], 95), limit) for key, limit in limits.items() if limit is not None}
-    where = {key: f"{key} p95 {percentile(samples[key], 95).describe(' s')} against {limits[key]} s" for key in verdicts}
+    where = {key: f"{key} {percentile(samples[key], 95).describe(' s')} against {limits[key]} s" for key in verdicts}
     misses = [where[key] for key, verdict in verdicts.items() if verdict == FAIL]
     assert not misses, "; ".join(misses)
     undecided = [where[key] for key, verdict in verdicts.items() if verdict != PASS]

@@ -67,11 +67,13 @@ def test_flow_samples_become_one_record_per_interaction_per_round():
     samples = {key: [0.05, 0.5, 3.0] for key in keys}
     records = flow_interactions(samples)
     assert len(records) == 3 * len(FLOW_INTERACTIONS)
-    fb = [r for r in records if r.kind == "feedback"]
+    fb = [r for r in records if r.kind == "feedback" and r.variant == "after a prepared question"]
     assert [r.measures["first_feedback_word_s"] for r in fb] == [0.05, 0.5, 3.0]
+    feedback_kinds = sum(kind == "feedback" for kind, _, _ in FLOW_INTERACTIONS)
+    assert feedback_kinds == 2  # after a prepared question, and the answer read as typed
     result = goodput(records, PROFILE)
-    # round 0 all met; round 1: the 0.5 s score misses, the rest meet; round 2: all miss
-    assert result.good == len(FLOW_INTERACTIONS) + len(FLOW_INTERACTIONS) - 1
+    # round 0 all met; round 1: the 0.5 s score misses (every feedback), the rest meet; round 2: all miss
+    assert result.good == len(FLOW_INTERACTIONS) + len(FLOW_INTERACTIONS) - feedback_kinds
     samples["submit_to_score_s"] = [0.05, 0.5]
     with pytest.raises(ValueError, match="rounds"):
         flow_interactions(samples)

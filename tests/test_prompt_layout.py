@@ -210,3 +210,24 @@ def test_saved_prefix_states_stay_under_their_size_bound_oldest_out(tmp_path):
     # Another model file never finds this model's states: the key holds the model's sha256.
     other = PrefixStates(root=tmp_path, model_sha256="b" * 64)
     assert states.path_for([1, 2, 3]) != other.path_for([1, 2, 3])
+
+
+def test_waiting_for_the_prefetcher_waits_for_a_warm_up_to_finish(isolated_home):
+    """A warm-up taken off the queue is still work in progress: wait() returned before it ran, and a benchmark
+    that submitted then measured a cancelled warm-up (the feedback prompt evaluated the answer again)."""
+    from coach.services import interviewing as flow
+    from models.runtime import ChatMessage
+
+    model = FakeTextModel(reply="ok", token_delay_s=0.4)
+    prefetch = flow.Prefetcher(model=model, embedder=None)
+    try:
+        started = time.perf_counter()
+        prefetch.warm([ChatMessage("user", "the answer typed so far")], None)
+        while not model.prompts:  # the warm-up has been taken off the queue and started
+            assert time.perf_counter() - started < 5
+            time.sleep(0.005)
+        running = time.perf_counter()
+        assert prefetch.wait(timeout=10)
+        assert time.perf_counter() - running >= 0.3  # its one token (0.4 s) was generated before wait returned
+    finally:
+        prefetch.close()

@@ -216,6 +216,7 @@ class Prefetcher:
         self._cond = threading.Condition()
         self._job: tuple[str, Decode, Question] | None = None
         self._warm: tuple[list, str | None] | None = None  # (prompt, shared prefix): a cache warm-up, no result
+        self._warming = False  # a warm-up taken off `_warm` is running
         self._done: dict[str, str | None] = {}
         self._cancel = threading.Event()  # the running job is no longer wanted
         self._closed = False
@@ -256,7 +257,8 @@ class Prefetcher:
     def wait(self, timeout: float) -> bool:
         """Wait until no job is pending (tests and benchmarks)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._job is None and self._warm is None, timeout)
+            return self._cond.wait_for(lambda: self._job is None and self._warm is None and not self._warming,
+                                       timeout)
 
     def close(self) -> None:
         with self._cond:
@@ -274,11 +276,14 @@ class Prefetcher:
                 job, warm = self._job, self._warm
                 self._cancel = cancel = threading.Event()
                 if job is None:
-                    self._warm = None
+                    self._warm, self._warming = None, True
             if job is None:
-                self._warm_up(warm, cancel)  # type: ignore[arg-type]
-                with self._cond:
-                    self._cond.notify_all()
+                try:
+                    self._warm_up(warm, cancel)  # type: ignore[arg-type]
+                finally:
+                    with self._cond:
+                        self._warming = False
+                        self._cond.notify_all()
                 continue
             key, decode, question = job
             try:
