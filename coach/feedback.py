@@ -14,11 +14,12 @@ and the rubric's words stand in. Failures are counted and logged, without the us
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from coach import judgement as J
@@ -65,6 +66,21 @@ class FeedbackDone:
 
 
 FeedbackEvent = FeedbackText | FeedbackDone
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The first model part, written in the background for an answer as it stood when typing paused: used
+    after submit only if the submitted text is that text (greedy decoding: the same prompt writes the same
+    words). `sentences` empty: the model's sentence failed its guards, and the rubric's words stand in."""
+
+    key: str
+    slot: str
+    sentences: tuple[str, ...]
+
+
+def draft_key(question: str, answer: str, competency: str) -> str:
+    return hashlib.sha256(f"{question}\0{competency}\0{answer}".encode()).hexdigest()
 
 
 # -- the rubric's words ---------------------------------------------------------------------------
@@ -208,7 +224,7 @@ def _fail(slot: str, reason: str) -> None:
 
 def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubric: RubricResult,
                     context: str = "", jd: JDContext | None = None, cancel: threading.Event | None = None,
-                    ) -> Iterator[FeedbackEvent]:
+                    draft: Draft | None = None) -> Iterator[FeedbackEvent]:
     """The rubric's parts at once, then the model's, each sentence released only once it passes its guards.
 
     `context` is other text facts may come from; `jd` is the JD's shared prompt prefix (its text counts as a
@@ -221,11 +237,16 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
     if not wanted:
         return
     fallback = rubric_fallback(rubric)
-    sources = f"{answer}\n{question}\n{context}\n{jd.text if jd else ''}"
+    sources = _sources(answer, question, context, jd)
     cut: set[str] = set()
+    usable = draft if draft is not None and draft.key == draft_key(question, answer, rubric.competency) else None
     for slot_id in wanted:
         released: list[str] = []
-        if model is not None and not (cancel is not None and cancel.is_set()):
+        if usable is not None and usable.slot == slot_id:  # written while the user paused before submitting
+            released = list(usable.sentences)
+            for sentence in released:
+                yield FeedbackText(SLOT[slot_id], sentence)
+        elif model is not None and not (cancel is not None and cancel.is_set()):
             yield from _generate(model, slot_id, messages(question, answer, rubric, slot_id, jd), released, rubric,
                                  sources, cancel, cut, jd.text if jd else None)
         text = " ".join(released).strip()
@@ -242,13 +263,40 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
         yield FeedbackDone(SLOT["notice"], note, "rubric")
 
 
+def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: RubricResult,
+                     jd: JDContext | None, cancel: threading.Event) -> Draft | None:
+    """Write the first model part for an answer as typed so far, as background work (anything the user waits for
+    pre-empts it). None when there is nothing to write, or when it was stopped before its sentence was judged."""
+    wanted = model_slots(rubric)
+    if not wanted:
+        return None
+    slot_id, released, cut = wanted[0], [], set()  # type: ignore[var-annotated]
+    events = _generate(model, slot_id, messages(question, answer, rubric, slot_id, jd), released, rubric,
+                       _sources(answer, question, "", jd), cancel, cut, jd.text if jd else None, background=True)
+    while True:
+        try:
+            next(events)
+        except StopIteration as stop:
+            stopped = stop.value == "cancelled"  # pre-empted by the user's work or replaced: judged on part of it
+            break
+    if stopped or cancel.is_set() or cut:
+        return None
+    return Draft(draft_key(question, answer, rubric.competency), slot_id, tuple(released))
+
+
+def _sources(answer: str, question: str, context: str, jd: JDContext | None) -> str:
+    """The text a model sentence's facts may come from."""
+    return f"{answer}\n{question}\n{context}\n{jd.text if jd else ''}"
+
+
 def _generate(model: TextModel, slot_id: str, prompt: list[ChatMessage], released: list[str], rubric: RubricResult,
               sources: str, cancel: threading.Event | None, cut: set[str], shared_prefix: str | None,
-              ) -> Iterator[FeedbackEvent]:
-    """Stream one part; release each finished sentence that passes its guards; stop at the first that fails."""
+              background: bool = False) -> Generator[FeedbackEvent, None, str | None]:
+    """Stream one part; release each finished sentence that passes its guards; stop at the first that fails.
+    Returns the completion's finish reason ("cancelled" when it was stopped or pre-empted)."""
     buffer = ""
     completion = model.stream(prompt, max_tokens=MAX_TOKENS_PER_SLOT[slot_id], temperature=0.0, stop=["\n\n"],
-                              cancel=cancel, shared_prefix=shared_prefix)
+                              cancel=cancel, shared_prefix=shared_prefix, background=background)
     cut.update(completion.truncated)
     with completion:
         for token in completion:
@@ -256,8 +304,10 @@ def _generate(model: TextModel, slot_id: str, prompt: list[ChatMessage], release
             while (end := sentence_end(buffer)) is not None:
                 piece, buffer = buffer[:end], buffer[end:]
                 if not (yield from _release(piece, slot_id, released, rubric, sources)):
-                    return
-        yield from _release(buffer, slot_id, released, rubric, sources)
+                    return completion.finish_reason
+        if completion.finish_reason != "cancelled":  # a stopped part's last words are not a sentence
+            yield from _release(buffer, slot_id, released, rubric, sources)
+    return completion.finish_reason
 
 
 def _release(piece: str, slot_id: str, released: list[str], rubric: RubricResult, sources: str

@@ -19,7 +19,7 @@ import numpy as np
 
 from coach import records
 from coach.decode import Decode, semantic_index
-from coach.feedback import FeedbackDone, FeedbackEvent, stream_feedback
+from coach.feedback import Draft, FeedbackDone, FeedbackEvent, stream_feedback
 from coach.matrix import UNRATED_AS
 from coach.prompting import JDContext, context_text
 from coach.prompting import messages as prompt_messages
@@ -200,20 +200,27 @@ def rescore_unscored(db: Any, interview_id: int, embedder: Embedder | None) -> i
     return len(stale)
 
 
+def score_turn(turn: Turn, answer: str, embedder: Embedder | None) -> RubricResult:
+    """The rubric for an answer to this turn's question (deterministic)."""
+    # A tailored question keeps its bank question's kind: the rubric is the one the question was chosen for.
+    bank = next((q for q in load_bank() if q.id == turn.question_id), None)
+    return score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder,
+                        kind=bank.kind if bank is not None else None)
+
+
 def score_and_coach(db: Any, *, answer_id: int, turn: Turn, answer: str,
                     embedder: Embedder | None, model: TextModel | None,
                     cancel: threading.Event | None = None, jd: JDContext | None = None,
-                    ) -> Iterator[RubricResult | FeedbackEvent]:
-    """Score at once (deterministic), yield the rubric, then stream the feedback; save both."""
-    # A tailored question keeps its bank question's kind: the rubric is the one the question was chosen for.
-    bank = next((q for q in load_bank() if q.id == turn.question_id), None)
-    rubric = score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder,
-                          kind=bank.kind if bank is not None else None)
+                    draft: Draft | None = None) -> Iterator[RubricResult | FeedbackEvent]:
+    """Score at once (deterministic), yield the rubric, then stream the feedback; save both. A `draft` written
+    for this exact answer while typing paused stands in for the first model part."""
+    rubric = score_turn(turn, answer, embedder)
     save_score(db, answer_id, rubric, None)  # the score is kept even if feedback is cancelled
     records.insert_event(db, "answer", rubric.competency)
     yield rubric
     feedback: dict[str, dict[str, str]] = {}
-    for event in stream_feedback(model, question=turn.text, answer=answer, rubric=rubric, jd=jd, cancel=cancel):
+    for event in stream_feedback(model, question=turn.text, answer=answer, rubric=rubric, jd=jd, cancel=cancel,
+                                 draft=draft):
         if isinstance(event, FeedbackDone):
             feedback[event.slot.id] = {"text": event.text, "source": event.source}
         yield event

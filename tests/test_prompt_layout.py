@@ -222,12 +222,42 @@ def test_waiting_for_the_prefetcher_waits_for_a_warm_up_to_finish(isolated_home)
     prefetch = flow.Prefetcher(model=model, embedder=None)
     try:
         started = time.perf_counter()
-        prefetch.warm([ChatMessage("user", "the answer typed so far")], None)
+        prefetch.warm("typed", lambda cancel: model.stream([ChatMessage("user", "the answer typed so far")],
+                                                           max_tokens=1, cancel=cancel, background=True).collect())
         while not model.prompts:  # the warm-up has been taken off the queue and started
             assert time.perf_counter() - started < 5
             time.sleep(0.005)
         running = time.perf_counter()
         assert prefetch.wait(timeout=10)
         assert time.perf_counter() - running >= 0.3  # its one token (0.4 s) was generated before wait returned
+    finally:
+        prefetch.close()
+
+
+def test_a_follow_up_drafted_while_typing_paused_is_shown_at_once_for_that_answer_only(isolated_home):
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+    from coach.storage import open_db
+
+    db = open_db()
+    model = FakeTextModel(reply="How did you choose the 85% threshold?")
+    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
+    session = flow.start(db, decoded.jd.id, n=2, embedder=None)
+    prefetch = flow.Prefetcher(model=model, embedder=None)
+    try:
+        for index, answer in enumerate((ANSWERS["specific"], ANSWERS["specific"] + " It shipped.")):
+            turn = list(flow.ask_next(db, session, model=model, embedder=None, prefetch=prefetch))[-1].turn
+            assert prefetch.wait(timeout=10)
+            flow.warm_answer(session, turn, ANSWERS["specific"], model=model, prefetch=prefetch)  # typing paused
+            assert prefetch.wait(timeout=10)
+            before = len(model.prompts)
+            answer_id = flow.submit(db, session, turn, answer)
+            events = list(flow.score(db, answer_id=answer_id, turn=turn, answer=answer, embedder=None, model=model,
+                                     session=session, prefetch=prefetch))
+            follow_up = [e for e in events if isinstance(e, FeedbackDone) and e.slot.id == "follow_up"]
+            assert follow_up[0].text == "How did you choose the 85% threshold?" and follow_up[0].source == "model"
+            asked = [p for p in model.prompts[before:] if "Write the one question" in p]
+            # The unchanged answer's follow-up was the draft (no generation after submit); the changed one's is not.
+            assert len(asked) == (0 if index == 0 else 1)
     finally:
         prefetch.close()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from coach import interview as iv
 from coach.decode import Decode
-from coach.feedback import warm_messages
+from coach.feedback import Draft, draft_first_part, draft_key
 from coach.matrix import confidences
 from coach.prompting import JDContext, jd_context
 from coach.questions import Question, load_bank
@@ -79,17 +79,25 @@ def prepare_first_question(db: Any, jd_id: int, decode: Decode, *, n: int, embed
 
 def warm_answer(session: Session, turn: iv.Turn, answer_so_far: str, *, model: TextModel,
                 prefetch: Prefetcher) -> None:
-    """While the user types: have the model read the answer so far in the background, so that after submit the
-    feedback evaluates only what was typed since and its request (a few dozen tokens, not a few hundred)."""
+    """When typing pauses: in the background, score the answer so far and have the model write the first
+    feedback part for it (the follow-up question). After submit, an unchanged answer shows that part at once
+    with its score; a changed one finds the answer read up to where it changed, so the feedback evaluates only
+    what was typed since and its request (a few dozen tokens, not a few hundred)."""
     decode = session.decoded.decode
     if not answer_so_far.strip() or not decode.clusters:
         return
     jd = jd_context(model, decode)
     try:
-        name = load_taxonomy().name_of(turn.cluster_id)
-    except KeyError:  # a cluster a newer taxonomy retired: scoring will refuse it, warming is pointless
+        load_taxonomy().name_of(turn.cluster_id)
+    except KeyError:  # a cluster a newer taxonomy retired: scoring will refuse it, drafting is pointless
         return
-    prefetch.warm(warm_messages(turn.text, answer_so_far, name, jd), jd.text)
+    embedder = prefetch.embedder
+
+    def draft(cancel: threading.Event) -> Draft | None:
+        rubric = iv.score_turn(turn, answer_so_far, embedder)
+        return draft_first_part(model, question=turn.text, answer=answer_so_far, rubric=rubric, jd=jd, cancel=cancel)
+
+    prefetch.warm(draft_key(turn.text, answer_so_far, turn.cluster_id), draft)
 
 
 def resume(db: Any, interview_id: int, *, embedder: Embedder | None) -> tuple[Session, int]:
@@ -215,8 +223,9 @@ class Prefetcher:
         self._embedder = embedder
         self._cond = threading.Condition()
         self._job: tuple[str, Decode, Question] | None = None
-        self._warm: tuple[list, str | None] | None = None  # (prompt, shared prefix): a cache warm-up, no result
+        self._warm: tuple[str, Callable[[threading.Event], object]] | None = None  # (key, job): a feedback draft
         self._warming = False  # a warm-up taken off `_warm` is running
+        self._drafts: dict[str, object] = {}  # key -> what a warm-up job returned (the latest few)
         self._done: dict[str, str | None] = {}
         self._cancel = threading.Event()  # the running job is no longer wanted
         self._closed = False
@@ -248,11 +257,23 @@ class Prefetcher:
                 self._job = None
             return NOT_READY
 
-    def warm(self, prompt: list, shared_prefix: str | None) -> None:
-        """Evaluate `prompt` into the KV cache when nothing else is to do (after any question job); the latest wins."""
+    @property
+    def embedder(self) -> Embedder | None:
+        return self._embedder
+
+    def warm(self, key: str, job: Callable[[threading.Event], object]) -> None:
+        """Run `job(cancel)` as background model work when nothing else is to do (after any question job) and keep
+        what it returns under `key` (see `take_draft`). The latest wins: a newer one stops a running one."""
         with self._cond:
-            self._warm = (prompt, shared_prefix)
+            self._warm = (key, job)
+            if self._warming and self._job is None:
+                self._cancel.set()
             self._cond.notify_all()
+
+    def take_draft(self, key: str) -> object | None:
+        """What the warm-up job for `key` returned, if it has finished (it is handed out once)."""
+        with self._cond:
+            return self._drafts.pop(key, None)
 
     def wait(self, timeout: float) -> bool:
         """Wait until no job is pending (tests and benchmarks)."""
@@ -297,16 +318,22 @@ class Prefetcher:
                         self._job = None
                     self._cond.notify_all()
 
-    def _warm_up(self, warm: tuple[list, str | None], cancel: threading.Event) -> None:
+    def _warm_up(self, warm: tuple[str, Callable[[threading.Event], object]], cancel: threading.Event) -> None:
         gate = getattr(self.model, "gate", None)
         if gate is not None:
             gate.wait_idle()
         if cancel.is_set():
             return
+        key, job = warm
         try:
-            self.model.stream(warm[0], max_tokens=1, cancel=cancel, background=True, shared_prefix=warm[1]).collect()
+            result = job(cancel)
         except CoachError:
-            pass  # a warm-up that cannot run costs nothing but the time it would have saved
+            return  # a warm-up that cannot run costs nothing but the time it would have saved
+        if result is not None and not cancel.is_set():
+            with self._cond:
+                self._drafts[key] = result
+                while len(self._drafts) > 4:
+                    self._drafts.pop(next(iter(self._drafts)))
 
     def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
         """One try; NOT_READY when user-facing work pre-empted it (the loop tries again once the model is idle)."""
@@ -336,12 +363,14 @@ def submit(db: Any, session: Session, turn: iv.Turn, answer: str) -> int:
 
 def score(db: Any, *, answer_id: int, turn: iv.Turn, answer: str, embedder: Embedder | None,
           model: TextModel | None, cancel: threading.Event | None = None, session: Session | None = None,
-          ) -> Iterator[Any]:
+          prefetch: Prefetcher | None = None) -> Iterator[Any]:
     """The rubric at once, then the feedback as it streams (see `coach.interview.score_and_coach`).
 
-    With the `session`, the feedback prompt starts with the JD's shared prefix, already in the KV cache."""
+    With the `session`, the feedback prompt starts with the JD's shared prefix, already in the KV cache; with
+    the `prefetch`, a first feedback part drafted for this exact answer while typing paused is shown at once."""
     jd: JDContext | None = None
     if model is not None and session is not None and session.decoded.decode.clusters:
         jd = jd_context(model, session.decoded.decode)
+    draft = None if prefetch is None else prefetch.take_draft(draft_key(turn.text, answer, turn.cluster_id))
     yield from iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
-                                  cancel=cancel, jd=jd)
+                                  cancel=cancel, jd=jd, draft=draft if isinstance(draft, Draft) else None)

@@ -174,7 +174,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
                     return EXIT_OK
             answer_id = flow.submit(db, session, turn, answer)
             for event in flow.score(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
-                                    session=session):
+                                    session=session, prefetch=prefetch):
                 if isinstance(event, RubricResult):
                     print(f"\nScore {event.overall}/5 — " + " ".join(event.rationale[:-1]))
                     if transcript is not None:

@@ -304,7 +304,7 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
             with ctx.model_job(cancel) as model:
                 for event in flow.score(ctx.db, answer_id=answer_id, turn=turn, answer=answer,
                                         embedder=ctx.get_embedder(), model=model, cancel=cancel,
-                                        session=self.session):
+                                        session=self.session, prefetch=ctx.prefetcher()):
                     if isinstance(event, RubricResult):
                         self.post_message(self.Scored(event))
                         self.deliver(answer_id, turn.idx, event)  # a spoken answer's delivery, stored with it
