@@ -77,10 +77,15 @@ class Draft:
     key: str
     slot: str
     sentences: tuple[str, ...]
+    prompt_sha256: str  # of the part's prompt: used only where the feedback would send the very same prompt
 
 
 def draft_key(question: str, answer: str, competency: str) -> str:
     return hashlib.sha256(f"{question}\0{competency}\0{answer}".encode()).hexdigest()
+
+
+def _prompt_sha256(prompt: list[ChatMessage]) -> str:
+    return hashlib.sha256("\0".join(f"{m.role}\0{m.content}" for m in prompt).encode()).hexdigest()
 
 
 # -- the rubric's words ---------------------------------------------------------------------------
@@ -242,7 +247,8 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
     usable = draft if draft is not None and draft.key == draft_key(question, answer, rubric.competency) else None
     for slot_id in wanted:
         released: list[str] = []
-        if usable is not None and usable.slot == slot_id:  # written while the user paused before submitting
+        if (usable is not None and usable.slot == slot_id  # written while the user paused before submitting
+                and usable.prompt_sha256 == _prompt_sha256(messages(question, answer, rubric, slot_id, jd))):
             released = list(usable.sentences)
             for sentence in released:
                 yield FeedbackText(SLOT[slot_id], sentence)
@@ -271,8 +277,9 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
     if not wanted:
         return None
     slot_id, released, cut = wanted[0], [], set()  # type: ignore[var-annotated]
-    events = _generate(model, slot_id, messages(question, answer, rubric, slot_id, jd), released, rubric,
-                       _sources(answer, question, "", jd), cancel, cut, jd.text if jd else None, background=True)
+    prompt = messages(question, answer, rubric, slot_id, jd)
+    events = _generate(model, slot_id, prompt, released, rubric, _sources(answer, question, "", jd), cancel, cut,
+                       jd.text if jd else None, background=True)
     while True:
         try:
             next(events)
@@ -281,7 +288,7 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
             break
     if stopped or cancel.is_set() or cut:
         return None
-    return Draft(draft_key(question, answer, rubric.competency), slot_id, tuple(released))
+    return Draft(draft_key(question, answer, rubric.competency), slot_id, tuple(released), _prompt_sha256(prompt))
 
 
 def _sources(answer: str, question: str, context: str, jd: JDContext | None) -> str:

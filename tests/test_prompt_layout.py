@@ -261,3 +261,15 @@ def test_a_follow_up_drafted_while_typing_paused_is_shown_at_once_for_that_answe
             assert len(asked) == (0 if index == 0 else 1)
     finally:
         prefetch.close()
+
+
+def test_a_draft_for_another_prompt_is_not_shown():
+    from coach.feedback import Draft, draft_key
+
+    rubric = rubric_for(ANSWERS["specific"])
+    model = FakeTextModel(reply="How did you choose the 85% threshold?")
+    stale = Draft(draft_key(QUESTION, ANSWERS["specific"], rubric.competency), "follow_up",
+                  ("What would you do with a tenth of the budget?",), prompt_sha256="0" * 64)
+    events = list(stream_feedback(model, question=QUESTION, answer=ANSWERS["specific"], rubric=rubric, draft=stale))
+    shown = [e.text for e in events if isinstance(e, FeedbackDone) and e.slot.id == "follow_up"]
+    assert shown == ["How did you choose the 85% threshold?"]
