@@ -218,6 +218,25 @@ async def test_interview_round_with_rubric_and_feedback(tiny):
     assert db["answers"].count == 1 and db["scores"].count == 1
 
 
+async def test_the_rubrics_feedback_shows_with_the_score_before_the_model_writes(tiny):
+    # The model writes slowly here (0.1 s a token): the rubric's parts must not wait for its first sentence.
+    app = make_app(tiny, reply="How would you set the launch threshold for our evaluation infrastructure?",
+                   delay=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_interview_on_the_worked_example(app, pilot)
+        app.screen.query_one("#answer", TextArea).load_text(ANSWERS["specific"])
+        await pilot.press("ctrl+s")
+        seen = ""
+        for _ in range(100):
+            await pilot.pause(0.05)
+            seen = text_of(app, "#feedback")
+            if "What to sharpen: " in seen and not seen.rstrip().endswith("What to sharpen:"):
+                break
+        assert "What landed: Your strongest" in seen and "Follow-up question" not in seen, seen
+        await ready(app, pilot)
+        assert "Follow-up question: " in text_of(app, "#feedback")
+
+
 async def test_an_empty_answer_asks_before_it_is_submitted(tiny):
     app = make_app(tiny, reply="How would you set the launch threshold for our evaluation infrastructure?")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -313,6 +313,9 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
                             batcher.add(("\n" if current else "") + f"{event.slot.title}: ")
                             current = event.slot
                         batcher.add(event.text)
+                        # Each piece is a whole sentence (or the rubric's words): show it now. Held for the next
+                        # one, the score's own parts and a drafted follow-up waited seconds for the model.
+                        batcher.flush()
         except CoachError as exc:
             error = str(exc)
         batcher.flush()
