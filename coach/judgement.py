@@ -103,9 +103,6 @@ class Analysis:
     features: dict[str, float]
 
 
-ANSWER_EMBED_CHARS = 4000  # the encoder reads 256 tokens at most; this only bounds the tokenizer's work
-
-
 def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
@@ -113,8 +110,8 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 def relevance(answer: str, question: str, competency: str, embedder: Embedder | None,
               vectors: np.ndarray | None = None) -> tuple[float, float, int]:
     """(similarity to the question, similarity to the competency, named tools): embedding cosines, or
-    word overlap and keyword hits when there is no embedder. `vectors`, when given, are the answer's
-    (its first ANSWER_EMBED_CHARS) and the question's, already embedded."""
+    word overlap and keyword hits when there is no embedder. With the embedder, `vectors` are the answer's
+    and the question's, already embedded (see `analyse`)."""
     taxonomy = load_taxonomy()
     matcher, _ = keyword_matchers(taxonomy)
     hits = matcher.find(answer, 0, len(answer))
@@ -126,7 +123,7 @@ def relevance(answer: str, question: str, competency: str, embedder: Embedder | 
         return len(overlap) / max(len(question_words), 1), min(own / 3, 1.0), tools
     position = [c.id for c in taxonomy.clusters].index(competency)
     if vectors is None:
-        vectors = embedder.embed([answer[:ANSWER_EMBED_CHARS], question])
+        raise ValueError("relevance with the embedder takes the answer's and the question's vectors")
     answer_vector, question_vector = vectors
     competency_sim = float(semantic_index(taxonomy, embedder).similarities(answer_vector[None, :])[0, position])
     return float(answer_vector @ question_vector), competency_sim, tools
@@ -161,11 +158,10 @@ def analyse(answer: str, *, question: str, competency: str, kind: str, embedder:
     vectors = None if vectors is None else vectors[keep]
     role_probs = _ordered(role_model, texts, vectors, ROLES[kind])
     scored = " ".join(texts)
-    relevance_vectors = None
-    if everything is not None and texts:
-        relevance_vectors = np.stack([_unit(vectors.mean(axis=0)), everything[-1]])  # type: ignore[union-attr]
-    q_sim, c_sim, tools = (relevance(scored, question, competency, embedder, relevance_vectors) if texts
-                           else (0.0, 0.0, 0))
+    q_sim, c_sim, tools = 0.0, 0.0, 0
+    if texts:
+        pair = None if vectors is None else np.stack([_unit(vectors.mean(axis=0)), everything[-1]])  # type: ignore[index]
+        q_sim, c_sim, tools = relevance(scored, question, competency, embedder, pair)
     features = answer_features(kind, texts, role_probs, flag_probs, question_similarity=q_sim,
                                competency_similarity=c_sim, tool_terms=tools)
     return Analysis(kind, mode, sentences, role_probs, flag_probs, to_grader, features)

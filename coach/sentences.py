@@ -91,7 +91,10 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def ngrams(text: str) -> frozenset[str]:
     """Unigrams and bigrams: the terms a fitted vocabulary is chosen from."""
-    words = tokens(text)
+    return _with_bigrams(tokens(text))
+
+
+def _with_bigrams(words: list[str]) -> frozenset[str]:
     return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
@@ -122,8 +125,7 @@ def scoped_tokens(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def scoped_ngrams(text: str) -> frozenset[str]:
     """ngrams() over scoped_tokens(): the rubric's sentence classifiers read these."""
-    words = scoped_tokens(text)
-    return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+    return _with_bigrams(scoped_tokens(text))
 
 
 # Shape features: generic properties of a sentence, named so the rationale can say what moved a grade.
