@@ -122,11 +122,14 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
         assert first is not None and turn is not None
         return first, turn
 
-    def submit_and_time(session: flow.Session, turn: object, variant: str) -> None:
+    def submit_and_time(session: flow.Session, turn: object, *, typed: bool) -> None:
+        """Submit -> score -> first model feedback word; `typed`: the answer was read (and its follow-up drafted)
+        while it was typed, through the prefetcher, as in the app."""
+        variant = "_typed" if typed else ""
         started = time.perf_counter()
         answer_id = flow.submit(db, session, turn, ANSWER)
         scoring = flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWER, embedder=embedder,
-                             model=coach_model, session=session, prefetch=prefetch if variant else None)
+                             model=coach_model, session=session, prefetch=prefetch if typed else None)
         assert isinstance(next(scoring), RubricResult)
         samples[f"submit_to_score{variant}_s"].append(time.perf_counter() - started)
         samples[f"submit_to_first_feedback_word{variant}_s"].append(until(
@@ -158,14 +161,14 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
             seconds, _ = first_question(flow.start(db, decoded.jd.id, n=2, embedder=embedder), False, started)
             samples["first_question_cold_s"].append(seconds)
             # Submit -> score -> first model feedback word (the KV cache holds the JD and a tailored question).
-            submit_and_time(session, turn, "")
+            submit_and_time(session, turn, typed=False)
             # Question 2 (prepared while question 1 was answered), answered as the app sees it: when typing pauses
             # the model reads the answer and drafts the follow-up (flow.warm_answer, here until it is done: the
             # user pausing over the finished answer before Ctrl+S), then submit -> score -> first feedback word.
             seconds, turn = first_question(session, True, time.perf_counter())
             flow.warm_answer(session, turn, ANSWER, model=coach_model, prefetch=prefetch)
             assert prefetch.wait(timeout=600)
-            submit_and_time(session, turn, "_typed")
+            submit_and_time(session, turn, typed=True)
             print(f"\nround {len(samples['submit_to_score_s'])} ({size} chars, load {os.getloadavg()[0]:.1f}): "
                   + ", ".join(f"{k} {v[-1]:.3f}" for k, v in samples.items()), flush=True)
     finally:

@@ -71,10 +71,9 @@ FeedbackEvent = FeedbackText | FeedbackDone
 @dataclass(frozen=True, slots=True)
 class Draft:
     """The first model part, written in the background for an answer as it stood when typing paused: used
-    after submit only if the submitted text is that text (greedy decoding: the same prompt writes the same
-    words). `sentences` empty: the model's sentence failed its guards, and the rubric's words stand in."""
+    after submit only where the feedback would send the very same prompt (greedy decoding: the same prompt
+    writes the same words). `sentences` empty: the model's sentence failed its guards, and the rubric's words stand in."""
 
-    key: str
     slot: str
     sentences: tuple[str, ...]
     prompt_sha256: str  # of the part's prompt: used only where the feedback would send the very same prompt
@@ -244,17 +243,16 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
     fallback = rubric_fallback(rubric)
     sources = _sources(answer, question, context, jd)
     cut: set[str] = set()
-    usable = draft if draft is not None and draft.key == draft_key(question, answer, rubric.competency) else None
     for slot_id in wanted:
         released: list[str] = []
-        if (usable is not None and usable.slot == slot_id  # written while the user paused before submitting
-                and usable.prompt_sha256 == _prompt_sha256(messages(question, answer, rubric, slot_id, jd))):
-            released = list(usable.sentences)
+        prompt = messages(question, answer, rubric, slot_id, jd)
+        if draft is not None and draft.slot == slot_id and draft.prompt_sha256 == _prompt_sha256(prompt):
+            released = list(draft.sentences)  # written while the user paused before submitting
             for sentence in released:
                 yield FeedbackText(SLOT[slot_id], sentence)
         elif model is not None and not (cancel is not None and cancel.is_set()):
-            yield from _generate(model, slot_id, messages(question, answer, rubric, slot_id, jd), released, rubric,
-                                 sources, cancel, cut, jd.text if jd else None)
+            yield from _generate(model, slot_id, prompt, released, rubric, sources, cancel, cut,
+                                 jd.text if jd else None)
         text = " ".join(released).strip()
         if text:
             yield FeedbackDone(SLOT[slot_id], text, "model")
@@ -280,15 +278,14 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
     prompt = messages(question, answer, rubric, slot_id, jd)
     events = _generate(model, slot_id, prompt, released, rubric, _sources(answer, question, "", jd), cancel, cut,
                        jd.text if jd else None, background=True)
-    while True:
-        try:
+    try:
+        while True:
             next(events)
-        except StopIteration as stop:
-            stopped = stop.value == "cancelled"  # pre-empted by the user's work or replaced: judged on part of it
-            break
-    if stopped or cancel.is_set() or cut:
+    except StopIteration as stop:
+        finish_reason = stop.value
+    if finish_reason == "cancelled" or cancel.is_set() or cut:  # pre-empted or replaced: judged on part of it
         return None
-    return Draft(draft_key(question, answer, rubric.competency), slot_id, tuple(released), _prompt_sha256(prompt))
+    return Draft(slot_id, tuple(released), _prompt_sha256(prompt))
 
 
 def _sources(answer: str, question: str, context: str, jd: JDContext | None) -> str:

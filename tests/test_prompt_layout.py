@@ -264,12 +264,11 @@ def test_a_follow_up_drafted_while_typing_paused_is_shown_at_once_for_that_answe
 
 
 def test_a_draft_for_another_prompt_is_not_shown():
-    from coach.feedback import Draft, draft_key
+    from coach.feedback import Draft
 
     rubric = rubric_for(ANSWERS["specific"])
     model = FakeTextModel(reply="How did you choose the 85% threshold?")
-    stale = Draft(draft_key(QUESTION, ANSWERS["specific"], rubric.competency), "follow_up",
-                  ("What would you do with a tenth of the budget?",), prompt_sha256="0" * 64)
+    stale = Draft("follow_up", ("What would you do with a tenth of the budget?",), prompt_sha256="0" * 64)
     events = list(stream_feedback(model, question=QUESTION, answer=ANSWERS["specific"], rubric=rubric, draft=stale))
     shown = [e.text for e in events if isinstance(e, FeedbackDone) and e.slot.id == "follow_up"]
     assert shown == ["How did you choose the 85% threshold?"]

@@ -88,7 +88,7 @@ def warm_answer(session: Session, turn: iv.Turn, answer_so_far: str, *, model: T
         return
     jd = jd_context(model, decode)
     try:
-        load_taxonomy().name_of(turn.cluster_id)
+        load_taxonomy().cluster(turn.cluster_id)
     except KeyError:  # a cluster a newer taxonomy retired: scoring will refuse it, drafting is pointless
         return
     embedder = prefetch.embedder
