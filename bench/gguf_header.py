@@ -80,7 +80,7 @@ def read_header(path: Path) -> tuple[dict[str, object], list[Tensor]]:
 
 
 def bytes_per_token(tensors: list[Tensor]) -> int:
-    """Weight bytes a decode step reads, as bench.harness.bytes_per_token counts them: every tensor once;
+    """Weight bytes a decode step reads (the runtime benchmark's ceiling and the tier prediction): every tensor once;
     the token-embedding table whole only when the output layer is tied to it, else one row of it."""
     tied = not any(t.name == "output.weight" for t in tensors)
     total = 0

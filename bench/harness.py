@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from coach.services import benchruns
 from models.build_flags import cpu_flags, cpu_model  # noqa: F401 - cpu_model is used by profiles
 from models.fingerprint import fingerprint  # noqa: F401 - the harness's public name for it
@@ -56,40 +54,6 @@ def conditions() -> dict[str, Any]:
 
 
 # -- the physical ceiling --------------------------------------------------------------------------
-def memory_read_bandwidth(size_mb: int = 1024, repeats: int = 5, threads: int | None = None) -> float:
-    """Bytes per second the CPU can read from RAM: the best of a few passes over an array far larger
-    than any cache, read by as many threads as the model uses (numpy releases the GIL while it sums)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    threads = threads or os.cpu_count() or 1
-    array = np.ones(size_mb * 1024 * 1024 // 8, dtype=np.float64)
-    parts = np.array_split(array, threads)
-    best = float("inf")
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            list(pool.map(np.sum, parts))  # one sequential read of every byte
-            best = min(best, time.perf_counter() - start)
-    return array.nbytes / best
-
-
-def bytes_per_token(gguf_path: Path) -> int:
-    """Weight bytes a decode step reads: every tensor once. The token-embedding table counts whole
-    only when the output layer is tied to it (no `output.weight`); otherwise a step reads one row."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(gguf_path))
-    tied = not any(t.name == "output.weight" for t in reader.tensors)
-    total = 0
-    for tensor in reader.tensors:
-        if tensor.name == "token_embd.weight" and not tied:
-            rows = int(tensor.shape[-1]) if len(tensor.shape) > 1 else 1
-            total += int(tensor.n_bytes) // max(rows, 1)
-            continue
-        total += int(tensor.n_bytes)
-    return total
-
-
 def ceiling(bandwidth: float, per_token: int, measured_tps: float) -> dict[str, float]:
     tps = bandwidth / per_token if per_token else 0.0
     return {"bandwidth_gb_s": round(bandwidth / 1e9, 2), "bytes_per_token_mb": round(per_token / 1e6, 1),

@@ -39,7 +39,7 @@ class Shape:
     model_id: str
     tier: str
     file_bytes: int
-    weight_bytes_per_token: int  # bytes a decode step reads (harness.bytes_per_token)
+    weight_bytes_per_token: int  # bytes a decode step reads (gguf_header.bytes_per_token)
     body_params: int  # parameters multiplied per prompt token (the layers; not embedding lookup nor output)
     output_params: int  # the output layer: computed once per prompt, for its last token
     n_layer: int
