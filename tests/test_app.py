@@ -685,3 +685,14 @@ async def test_interview_keys_before_a_start_say_why(tiny):
         messages = [str(n.message) for n in app._notifications]
         assert "Start an interview first (Ctrl+R)" in messages and "Start an interview first" in messages
         assert "Decode a job description first (F3)" in messages
+
+
+async def test_copy_works_with_the_cursor_in_the_answer_box(tiny):
+    # Ctrl+Y is the text area's redo, and the answer box has focus while you answer: F9 must still copy.
+    app = make_app(tiny, reply="How would you set the launch threshold for our evaluation infrastructure?")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_interview_on_the_worked_example(app, pilot)
+        assert app.focused is app.screen.query_one("#answer", TextArea)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.clipboard.startswith("How would you set the launch threshold"), app.clipboard

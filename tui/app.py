@@ -52,7 +52,8 @@ HELP = """\
 
 In the Decode and Interview screens, **Ctrl+R** runs the screen's main action and
 **Ctrl+S** submits. Text is selectable with the mouse (Shift+drag in most terminals), and
-**Ctrl+Y** copies the current question or feedback to the clipboard.
+**F9** copies the question and feedback (Interview) or the read (Decode) to the clipboard
+(Ctrl+Y too, outside a text box: in one it is redo).
 """
 
 

@@ -77,7 +77,8 @@ class DecodeScreen(CoachScreen):
         Binding("ctrl+r", "decode", "Decode"),
         Binding("escape", "cancel", "Stop the model"),
         Binding("ctrl+o", "focus_path", "Open a file"),
-        Binding("ctrl+y", "copy", "Copy the read"),
+        # F9 too: in the JD box Ctrl+Y is the text area's redo.
+        Binding("f9,ctrl+y", "copy", "Copy the read", key_display="F9"),
         Binding("ctrl+b", "brief", "Brief"),
     ]
     DEFAULT_CSS = """

@@ -66,7 +66,8 @@ class InterviewScreen(SpeakingMixin, CoachScreen):
         Binding("ctrl+n", "next", "Next question"),
         Binding("ctrl+r", "start", "Start"),
         Binding("escape", "cancel", "Stop the model"),
-        Binding("ctrl+y", "copy", "Copy question + feedback"),
+        # F9 too: in the answer box (where focus usually is) Ctrl+Y is the text area's redo.
+        Binding("f9,ctrl+y", "copy", "Copy question + feedback", key_display="F9"),
         Binding("ctrl+t", "speak", "Speak / stop"),
         Binding("ctrl+o", "keep_audio(True)", "Keep recordings: off"),  # shown while off (tui.recording)
         Binding("ctrl+o", "keep_audio(False)", "Keep recordings: on"),
