@@ -26,7 +26,7 @@ from coach import judgement as J
 from coach.prompting import JDContext
 from coach.prompting import messages as prompt_messages
 from coach.rubric import INSTRUCTIONS, RubricResult
-from coach.sentences import sentence_end
+from coach.sentences import THIRD_PERSON, sentence_end
 from models.quoting import defuse, quote
 from models.runtime import ChatMessage, TextModel
 
@@ -186,8 +186,6 @@ _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+(?:[A-Z][a-z0-9]+)*\
 _PRAISE = re.compile(r"\b(?:great|good|strong|clear|excellent|nice|solid|impressive|well[\s-]done)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|[Mm]y|[Mm]e|[Ww]e|[Oo]ur|[Uu]s)\b")
 _SECOND_PERSON = re.compile(r"\byou(?:r|rs|'re|'ll|'d|'ve)?\b", re.IGNORECASE)
-_THIRD_PERSON = re.compile(r"\b(?:the candidate|the interviewee|the speaker|they should|he should|she should)\b",
-                           re.IGNORECASE)
 
 
 def guard(slot: str, sentence: str, *, rubric: RubricResult, sources: str) -> str | None:
@@ -195,7 +193,7 @@ def guard(slot: str, sentence: str, *, rubric: RubricResult, sources: str) -> st
     text = sentence.strip()
     if not text:
         return "empty"
-    if _THIRD_PERSON.search(text):
+    if THIRD_PERSON.search(text):
         return "third_person"
     lowered_sources = sources.lower()
     for number in _WORD_NUMBER.findall(text):
@@ -314,11 +312,28 @@ def _generate(model: TextModel, slot_id: str, prompt: list[ChatMessage], release
     return completion.finish_reason
 
 
+_QUOTES = '"“”'
+
+
+def _unquote(piece: str) -> str:
+    """The model's wrapping quotes off (it often quotes the opening it suggests, across sentences), a quotation
+    the sentence opens and closes itself kept whole."""
+    inner = piece[1:-1]
+    if len(piece) > 1 and piece[0] in '"“' and piece[-1] in '"”' and not any(q in inner for q in _QUOTES):
+        return inner.strip()
+    if sum(piece.count(q) for q in _QUOTES) % 2:  # one quote without its pair: the wrapper's start or end
+        if piece[0] in '"“':
+            return piece[1:].strip()
+        if piece[-1] in '"”':
+            return piece[:-1].strip()
+    return piece
+
+
 def _release(piece: str, slot_id: str, released: list[str], rubric: RubricResult, sources: str
              ) -> Iterator[FeedbackEvent]:
     """Yield one sentence if it passes the slot's guards. Returns whether the slot may go on."""
     piece = re.sub(r"^\**\s*(?:OPENING|FOLLOW-UP|FOLLOW UP|OUTLINE)\s*\**\s*:\s*", "", piece.strip(), flags=re.IGNORECASE)
-    piece = piece.strip().strip('"“”').strip()
+    piece = _unquote(piece.strip())
     if not piece:
         return True
     if slot_id in ("opening", "follow_up") and released:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from coach.decode import ClusterResult, Decode
 from coach.prompting import SYSTEM, TASK_RESERVE, JDContext, context_text, decode_summary, fit_jd, jd_context, messages
 from coach.questions import Question
-from coach.sentences import sentence_end
+from coach.sentences import THIRD_PERSON, sentence_end
 from models.quoting import defuse
 from models.runtime import ChatMessage, Completion, TextModel
 
@@ -131,7 +131,7 @@ def unfit(sentence: str, line: str) -> str | None:
     """Why a sentence of the model's about a JD line may not be shown, or None."""
     if not re.match(r"you\b", sentence, re.IGNORECASE):
         return "not addressed to you"
-    if re.search(r"\bcandidate", sentence, re.IGNORECASE):
+    if THIRD_PERSON.search(sentence):
         return "speaks of the candidate"
     words = set(_CONTENT.findall(sentence.lower())) - {"you", "your", "will", "would", "this", "that", "with"}
     if words and len(words & set(_CONTENT.findall(line.lower()))) >= 0.7 * len(words):

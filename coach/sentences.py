@@ -29,6 +29,10 @@ _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*(?:%|x\b|ms\b|s\b|k\b|m\b|b\b)?|[a-z][a-
 _NUMBER = re.compile(r"(?<![\w.])\$?\d+(?:[.,]\d+)*\s?(?:%|x\b|ms\b|s\b|k\b|m\b|b\b|gb\b|tb\b|qps\b|rps\b)?",
                      re.IGNORECASE)
 LONG_RUN = 45
+# Coaching speaks to the user: a model sentence about "the candidate" (or "a strong candidate") or in the third
+# person is the model narrating, and both the read and the feedback drop it.
+THIRD_PERSON = re.compile(r"\b(?:(?:the|a|an|this|strong|ideal|good)\s+candidate|the interviewee|the speaker|"
+                          r"(?:they|he|she) should)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,6 +232,20 @@ def test_a_model_sentence_ends_after_its_closing_bracket_or_quote_and_at_a_line_
     assert out["opening"] == {"text": kept, "source": "model"}  # the opening is one sentence: the second is cut
 
 
+@pytest.mark.parametrize(("reply", "kept"), [
+    # The model quotes the opening it suggests: the wrapper goes, across a sentence break too.
+    ("“I delayed our support chatbot's launch because my golden set said no.” I then fixed the retrieval.",
+     "I delayed our support chatbot's launch because my golden set said no."),
+    ('"I delayed our support chatbot\'s launch. I then fixed the retrieval."',
+     "I delayed our support chatbot's launch."),
+    # A quotation the sentence opens and closes itself keeps both its quotes.
+    ('I told my manager "the golden set says no."', 'I told my manager "the golden set says no."'),
+])
+def test_wrapping_quotes_go_and_a_sentences_own_quotation_stays_closed(reply, kept):
+    _, out = feedback_with(by_part(opening=reply))
+    assert out["opening"] == {"text": kept, "source": "model"}
+
+
 def test_a_model_that_writes_nothing_usable_leaves_the_rubric_words_never_an_empty_box():
     _, out = feedback_with("lorem ipsum")
     assert all(item["text"].strip() for item in out.values())
@@ -283,6 +297,7 @@ def test_with_the_embedder_the_order_and_the_bottom_hold(embedder):
     ("opening", "I delayed the launch because my golden set of 400 tickets said it was not ready.", None),
     ("follow_up", "How did you check the judge against the human labels?", None),
     ("outline", "You would add the rollout plan and a regression suite.", None),
+    ("outline", "You would be a strong candidate if you added the rollout plan.", "third_person"),
 ])
 def test_the_voice_guards(slot, sentence, reason):
     """Issue 11: coaching text speaks to you; the opening is your own line, in the first person."""
