@@ -230,6 +230,12 @@ NOT_JDS = {
                  "- Built a RAG pipeline serving 2M queries a month\n- Led the migration of training jobs to Kubernetes\n"
                  "- Reduced inference latency by 40% with quantization\nBeta Corp, 2018 – 2021\n"
                  "- Designed fraud models in XGBoost\n- Shipped an A/B testing framework\nEducation\nMSc, 2018", "résumé"),
+    "a résumé without dates or headings": (
+        "Jordan Lee - Staff LLM Engineer\n\nSummary: I design RAG systems and LLM evaluation pipelines and lead "
+        "small teams.\n\nSelected work\n- Shipped an agentic support assistant answering 40k tickets a month.\n"
+        "- Reduced hallucination rate from 9% to 2% with retrieval evals and a reranker.\n"
+        "- Owned the prompt and eval infrastructure for five product teams.\n"
+        "- Spoke at two conferences about LLM evaluation.\nTools: Python, LangChain, vLLM, pgvector", "résumé"),
     "a recruiter's email": ("Hi Sam,\n\nI came across your profile and your background in LLMs and evaluation. I'm "
                             "a recruiter working with an AI startup. Would you be open to a quick call this week? "
                             "Let me know a time.\n\nBest, Alex", "recruiter"),
