@@ -3,8 +3,9 @@ what it is, and decoded into nothing: no clusters, no level, no flavor claimed.
 
 Each check reads a general property of the kind of text, not a phrase of one example: résumés
 list past-tense achievements and speak in the first person, never to a reader; recruiters write
-to a person about a call; English text is a fifth function words. None of them fires on any of the 208 real postings of
-data/postings/ (a test checks it).
+to a person about a call, or a letter with no list of requirements; English text is a fifth
+function words. None of them fires on any of the 208 real postings of data/postings/ (a test
+checks it).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ _OUTREACH = re.compile(r"\b(?:your (?:profile|background|experience|cv|resume)|c
                        r"(?:quick|short|brief) (?:call|chat)|would you be (?:open|interested)|let me know|"
                        r"are you open to|i(?:'m| am) a recruiter|on behalf of)\b", re.IGNORECASE)
 
+# A letter's shape: a greeting on top and a sign-off at the end (no corpus posting has either). A letter with no
+# bulleted line lists no requirements, whatever words its recruiter chose ("Interested? Reply with a time").
+_SIGN_OFF = re.compile(r"^\s*(?:best|thanks|thank you|cheers|(?:kind |best |warm )?regards|sincerely|all the best)\b"
+                       r"[^\n]{0,40}$", re.IGNORECASE | re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦·]|\d+[.)])\s+\S", re.MULTILINE)
+
 
 def english_share(text: str) -> float:
     words = [w.lower() for w in _WORD.findall(text)]
@@ -51,7 +58,8 @@ def not_a_jd(text: str, units: list[Unit]) -> str | None:
         return ("This reads like a résumé (past-tense achievements, dates, education, the first person), "
                 "not a job description: "
                 "paste the posting you are applying to. Nothing was decoded.")
-    if _GREETING.search(text[:200]) and len(_OUTREACH.findall(text)) >= 2:
+    letter_without_list = _SIGN_OFF.search(text[-300:]) and not _BULLET.search(text)
+    if _GREETING.search(text[:200]) and (len(_OUTREACH.findall(text)) >= 2 or letter_without_list):
         return ("This reads like a recruiter's message, not a job description: it asks for your time but lists no "
                 "requirements to decode. Ask them for the posting.")
     return None

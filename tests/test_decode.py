@@ -239,6 +239,10 @@ NOT_JDS = {
     "a recruiter's email": ("Hi Sam,\n\nI came across your profile and your background in LLMs and evaluation. I'm "
                             "a recruiter working with an AI startup. Would you be open to a quick call this week? "
                             "Let me know a time.\n\nBest, Alex", "recruiter"),
+    "a recruiter's letter with no list": (
+        "Hello,\n\nWe are building an exciting new LLM product and are looking for talented engineers. The team is "
+        "small, well funded and fully remote. Interested? Reply with a good time and I'll send over the details."
+        "\n\nThanks,\nMorgan, Talent Partner", "recruiter"),
     "another language": ("Wir suchen eine Ingenieurin für maschinelles Lernen, die Sprachmodelle entwickelt, "
                          "bewertet und in Produktion bringt. Sie arbeiten eng mit dem Produktteam zusammen, bauen "
                          "Datenpipelines und verbessern die Latenz. Drei Jahre Erfahrung mit Python und PyTorch.",
@@ -252,6 +256,14 @@ def test_what_is_not_a_jd_is_named_and_gets_no_clusters_and_no_flavor(name):
     result = decode(text)
     assert result.clusters == [] and result.flavor.value is None and result.level.value is None
     assert word in result.notes[0]
+
+
+def test_a_recruiters_letter_that_lists_the_requirements_is_decoded():
+    letter = ("Hi Sam,\n\nSharing the role we discussed below.\n\nSenior LLM Engineer, Northwind\n"
+              "- Build RAG pipelines and agents for our support assistant\n- Own the evaluation harness and guardrails\n"
+              "- 5+ years of Python; experience with vLLM or TGI\n\nBest,\nAlex")
+    result = decode(letter)
+    assert not result.notes and result.clusters and result.flavor.value
 
 
 def test_no_real_posting_is_taken_for_something_else():
