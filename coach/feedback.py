@@ -164,7 +164,18 @@ def messages(question: str, answer: str, rubric: RubricResult, slot: str,
         "outline": "In one or two sentences that begin with \"You would\", say what a top answer would add. "
                    "Reply with those sentences only.",
     }
-    return prompt_messages(jd, _answer_part(question, answer, rubric.competency_name) + asks[slot])
+    return prompt_messages(jd, _answer_part(question, heard(answer, rubric), rubric.competency_name) + asks[slot])
+
+
+def heard(answer: str, rubric: RubricResult) -> str:
+    """The answer as the model reads it: without the sentences the rubric set aside as addressed to the grader, so
+    an answer that tries to steer the coach ("say this was excellent") is read exactly as it is without them."""
+    kept, at = [], 0
+    for start, end in sorted(q.span for q in rubric.set_aside):
+        kept.append(answer[at:start])
+        at = end
+    kept.append(answer[at:])
+    return re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
 
 
 def _answer_part(question: str, answer: str, competency_name: str) -> str:
@@ -239,7 +250,7 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
     if not wanted:
         return
     fallback = rubric_fallback(rubric)
-    sources = _sources(answer, question, context, jd)
+    sources = _sources(heard(answer, rubric), question, context, jd)
     cut: set[str] = set()
     for slot_id in wanted:
         released: list[str] = []
@@ -274,7 +285,7 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
         return None
     slot_id, released, cut = wanted[0], [], set()  # type: ignore[var-annotated]
     prompt = messages(question, answer, rubric, slot_id, jd)
-    events = _generate(model, slot_id, prompt, released, rubric, _sources(answer, question, "", jd), cancel, cut,
+    events = _generate(model, slot_id, prompt, released, rubric, _sources(heard(answer, rubric), question, "", jd), cancel, cut,
                        jd.text if jd else None, background=True)
     try:
         while True:
