@@ -51,7 +51,8 @@ class Ratio:
 
     def line(self) -> str:
         interval = f"[{self.low:.3f}, {self.high:.3f}]" if self.low is not None else "[no samples]"
-        return (f"{self.name:24} {self.model_id or '-':36} {self.metric:22} A {self.a:10.4g}  B {self.b:10.4g}  "
+        model = "" if self.model_id == "" else f"{self.model_id or '-':36} "  # "": one run's sides, no model column
+        return (f"{self.name:24} {model}{self.metric:22} A {self.a:10.4g}  B {self.b:10.4g}  "
                 f"B/A {self.ratio:6.3f} {interval:18} {self.verdict}")
 
 
@@ -76,28 +77,47 @@ def load_run(path: Path) -> dict[tuple[str, str | None], dict[str, Any]]:
     return {(r["name"], r.get("model_id")): r for r in data.get("results", [])}
 
 
+def result_ratios(name: str, model_id: str | None, a: dict[str, Any], b: dict[str, Any], *,
+                  scalars: bool = True) -> list[Ratio]:
+    """B / A for one result of each run: every statistic of its samples with a bootstrap interval over the
+    repetitions (a result may name its statistics in `statistics`), then (`scalars`) its scalar figures as
+    plain ratios."""
+    ratios: list[Ratio] = []
+    a_reps, b_reps = a.get("samples"), b.get("samples")
+    if a_reps and b_reps and len(a_reps) >= 2 and len(b_reps) >= 2:
+        for stat_name in a.get("statistics") or STATISTICS:
+            stat = STATISTICS[stat_name]
+            point, low, high = bootstrap_ratio(a_reps, b_reps, stat)
+            ratios.append(Ratio(name, model_id, f"{stat_name} ({a.get('unit', 's')})",
+                                stat(np.concatenate(a_reps)), stat(np.concatenate(b_reps)), point, low, high))
+    for metric in SCALAR_KEYS if scalars else ():
+        va, vb = a.get("figures", {}).get(metric), b.get("figures", {}).get(metric)
+        if isinstance(va, int | float) and isinstance(vb, int | float) and va:
+            ratios.append(Ratio(name, model_id, metric, float(va), float(vb), float(vb) / float(va), None, None))
+    return ratios
+
+
+def write_distributions(path: Path, distributions: dict[str, list[list[float]]], *,
+                        title: str = "Per-sample latency, A and B (cumulative)", width: int = 640) -> None:
+    """Each named sample set (repetitions of seconds) as a cumulative distribution in ms, one SVG."""
+    series = {label[:28]: cdf_points([s for rep in reps for s in rep]) for label, reps in distributions.items()}
+    path.write_text(line_chart(series, title=title, x_label="ms", y_label="% of samples at or below", width=width),
+                    encoding="utf-8")
+
+
 def compare_runs(a_path: Path, b_path: Path, *, plot: Path | None = None) -> list[Ratio]:
     a_run, b_run = load_run(a_path), load_run(b_path)
     ratios: list[Ratio] = []
-    distributions: dict[str, list[tuple[float, float]]] = {}
+    distributions: dict[str, list[list[float]]] = {}
     for key in sorted(set(a_run) & set(b_run), key=lambda k: (k[0], k[1] or "")):
         a, b = a_run[key], b_run[key]
-        a_reps, b_reps = a.get("samples"), b.get("samples")
-        if a_reps and b_reps and len(a_reps) >= 2 and len(b_reps) >= 2:
-            for stat_name, stat in STATISTICS.items():
-                point, low, high = bootstrap_ratio(a_reps, b_reps, stat)
-                ratios.append(Ratio(key[0], key[1], f"{stat_name} ({a.get('unit', 's')})",
-                                    stat(np.concatenate(a_reps)), stat(np.concatenate(b_reps)), point, low, high))
+        ratios += result_ratios(key[0], key[1], a, b)
+        if a.get("samples") and b.get("samples") and a.get("unit", "s") == "s":
             label = f"{key[0]} {key[1] or ''}".strip()
-            distributions[f"A {label}"[:28]] = cdf_points([s for r in a_reps for s in r])
-            distributions[f"B {label}"[:28]] = cdf_points([s for r in b_reps for s in r])
-        for metric in SCALAR_KEYS:
-            va, vb = a["figures"].get(metric), b["figures"].get(metric)
-            if isinstance(va, int | float) and isinstance(vb, int | float) and va:
-                ratios.append(Ratio(key[0], key[1], metric, float(va), float(vb), float(vb) / float(va), None, None))
+            distributions[f"A {label}"] = a["samples"]
+            distributions[f"B {label}"] = b["samples"]
     if plot is not None and distributions:
-        plot.write_text(line_chart(distributions, title="Per-sample latency, A and B (cumulative)",
-                                   x_label="ms", y_label="% of samples at or below"), encoding="utf-8")
+        write_distributions(plot, distributions)
     return ratios
 
 

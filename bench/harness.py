@@ -121,8 +121,9 @@ def results_dir() -> Path:
     return path
 
 
-def save_results(results: list[dict[str, Any]]) -> Path | None:
-    """Every result, with its fingerprint, into the database and one JSON file per run."""
+def save_results(results: list[dict[str, Any]], *, extra: dict[str, Any] | None = None) -> Path | None:
+    """Every result, with its fingerprint, into the database and one JSON file per run (with `extra`'s keys
+    beside the results: an interleaved comparison keeps its sides and order there)."""
     if not results:
         return None
     from coach.storage import open_db
@@ -130,7 +131,8 @@ def save_results(results: list[dict[str, Any]]) -> Path | None:
     db = open_db()
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"  # never two runs in one file
     path = results_dir() / f"run-{stamp}.json"
-    path.write_text(json.dumps({"created_at": time.time(), "results": results}, indent=2), encoding="utf-8")
+    path.write_text(json.dumps({"created_at": time.time(), **(extra or {}), "results": results}, indent=2),
+                    encoding="utf-8")
     benchruns.record(db, [{"kind": r["name"], "model_id": r.get("model_id"), "fingerprint": r["fingerprint"],
                            "figures": r["figures"]} for r in results])
     return path

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.embeddings import OnnxEmbedder
-from models.errors import ModelLoadError
+from models.errors import ModelIntegrityError, ModelLoadError
 from models.llama_runtime import LlamaCppModel
 from models.registry import Manifest
-from models.store import MISSING, ModelStore, Progress, human_bytes
+from models.store import MISSING, ModelStore, Progress, human_bytes, sha256_file
 
 
 def available_memory() -> int | None:
@@ -24,14 +24,19 @@ def available_memory() -> int | None:
 
 def check_memory(manifest: Manifest, n_ctx: int) -> None:
     """Refuse, before loading, a model this machine cannot hold."""
+    if manifest.size is not None:
+        _check_memory(manifest.id, manifest.size, n_ctx)
+
+
+def _check_memory(label: str, size: int, n_ctx: int) -> None:
     free = available_memory()
-    if free is None or manifest.size is None:
+    if free is None:
         return
     # Weights are mapped whole; the KV cache and compute buffers add a margin.
-    needed = int(manifest.size * 1.1) + n_ctx * 64 * 1024
+    needed = int(size * 1.1) + n_ctx * 64 * 1024
     if needed > free:
         raise ModelLoadError(
-            f"'{manifest.id}' needs about {human_bytes(needed)} of memory and {human_bytes(free)} is available",
+            f"'{label}' needs about {human_bytes(needed)} of memory and {human_bytes(free)} is available",
             hint="choose the fast tier with `coach models use qwen2.5-coder-0.5b-instruct-q4_k_m`",
         )
 
@@ -47,6 +52,20 @@ def load_text_model(
     """A model already in the data directory, verified by sha256 and loaded (no materialising)."""
     _check_kind(manifest)
     return _open(store, manifest, store.verified_path(manifest, progress), n_ctx=n_ctx, n_threads=n_threads)
+
+
+def load_gguf_file(path: Path, *, sha256: str, n_ctx: int = 4096, n_threads: int | None = None) -> LlamaCppModel:
+    """A GGUF file outside the registry (a benchmark comparing two files), loaded only if it hashes to the
+    sha256 the caller pinned: the same full check verified_path makes, without a manifest. Loaded as a base
+    model with no saved prefixes (the caller sends plain text)."""
+    if not path.is_file():
+        raise ModelLoadError(f"no model file at {path}")
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ModelIntegrityError(f"refusing to load {path.name}: sha256 {actual[:12]}…, expected {sha256[:12]}…",
+                                  hint="the file changed since its sha256 was taken")
+    _check_memory(path.name, path.stat().st_size, n_ctx)
+    return LlamaCppModel(model_path=path, model_id=path.stem, instruct=False, n_ctx=n_ctx, n_threads=n_threads)
 
 
 def _check_kind(manifest: Manifest) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,10 +34,12 @@ class StreamMeasurement:
     tokens_per_s: float
     prompt_tokens_per_s: float
     finish_reason: str | None
+    token_ids: list[int] = field(default_factory=list)  # what a verified benchmark checks
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("inter_token_s")
+        out.pop("token_ids")
         return out
 
 
@@ -53,7 +55,8 @@ def measure_stream(model: TextModel, prompt: Prompt = INTERVIEW_PROMPT, *, max_t
     full count of tokens, or `json_schema`).
     """
     completion = model.stream(prompt, max_tokens=max_tokens, temperature=0.0, cancel=cancel, **options)
-    stamps = [token.t for token in completion if token.id >= 0]
+    tokens = [token for token in completion if token.id >= 0]
+    stamps = [token.t for token in tokens]
     stats = completion.stats
     gaps = list(np.diff(stamps)) if len(stamps) > 1 else []
     ttft = (stats.t_first or time.perf_counter()) - stats.t_start
@@ -64,4 +67,5 @@ def measure_stream(model: TextModel, prompt: Prompt = INTERVIEW_PROMPT, *, max_t
         p99_ms=percentile_ms(gaps, 99),
         tokens_per_s=(len(gaps) / (stamps[-1] - stamps[0])) if len(stamps) > 1 and stamps[-1] > stamps[0] else 0.0,
         prompt_tokens_per_s=evaluated / ttft if ttft > 0 else 0.0, finish_reason=stats.finish_reason,
+        token_ids=[token.id for token in tokens],
     )

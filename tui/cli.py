@@ -217,7 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true", help="only the sweeps: time to first token and prompt tokens/s "
                    "over prompt lengths, inter-token latency at context depths (a table and a plot)")
     p.add_argument("--compare", nargs="*", metavar="RUN", help="alone: each result against the previous run on the "
-                   "same fingerprint; with two run files A B: per-metric ratios with confidence intervals and a plot")
+                   "same fingerprint; with two run files A B: per-metric ratios with confidence intervals and a plot; "
+                   "with two model ids or GGUF files A B: both measured in one run, rounds interleaved A B A B; "
+                   "with one interleaved run file: its ratios again")
+    p.add_argument("--compare-builds", nargs=2, metavar=("PYTHON_A", "PYTHON_B"), help="two interpreters (two "
+                   "llama-cpp-python builds) measured on one --models ID or GGUF file, rounds interleaved A B A B")
+    p.add_argument("--rounds", type=int, default=5, help="with an interleaved comparison: counted rounds per side "
+                   "(at least 5), after --warmup rounds per side not counted")
+    p.add_argument("--warmup", type=int, default=1, help="with an interleaved comparison: warm-up rounds per side")
+    p.add_argument("--tokens", type=int, default=256, help="with an interleaved comparison: greedy tokens per round "
+                   "(the stored ids that verify a round are for 256)")
     p.add_argument("--plot", metavar="FILE.svg", help="with --compare A B: where the latency distributions go")
     p.add_argument("--record-expected", action="store_true", help="store this run's greedy token ids as the "
                    "expected ones (read the output first)")
@@ -225,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=60.0, help="seconds per benchmark before repetitions stop")
     p.add_argument("--predict", action="store_true", help="measure this machine's bandwidth and compute, time one "
                    "short run of a model, and predict which tier meets each profile (no benchmark suite)")
-    p.add_argument("--threads", type=int, help="with --predict: measure with this many threads (a smaller machine)")
+    p.add_argument("--threads", type=int, help="with --predict or an interleaved comparison: llama.cpp threads "
+                   "(a smaller machine)")
     p.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_bench)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from models.errors import CoachError
 from tui.cli import EXIT_OK, open_context, print_error, progress_bar
@@ -28,8 +29,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     compare = args.compare
     if args.sweep and args.quick:
         raise CoachError("--sweep and --quick select different benchmarks: use one")
-    if compare is not None and len(compare) not in (0, 2):
-        raise CoachError("--compare takes no run (the last against the previous) or two run files A B")
+    if args.compare_builds or (compare and not all(c.endswith(".json") for c in compare)):
+        return _compare_interleaved(args)
+    if compare is not None and len(compare) not in (0, 1, 2):
+        raise CoachError("--compare takes no run (the last against the previous), one interleaved run file, "
+                         "two run files A B, or two model ids / GGUF files A B")
+    if compare and len(compare) == 1:
+        return _interleaved_again(Path(compare[0]), Path(args.plot) if args.plot else None)
     if compare and len(compare) == 2:
         from bench.compare import compare_runs, report_lines
 
@@ -70,6 +76,71 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if code == 1:
         print_error(f"some benchmarks missed the thresholds of profile '{args.profile}' (see above)")
     return code
+
+def _compare_interleaved(args: argparse.Namespace) -> int:
+    """Two model files, or two builds on one model, in one run with rounds interleaved (bench.interleave)."""
+    from bench import interleave
+
+    if args.compare_builds and args.compare:
+        raise CoachError("--compare and --compare-builds are two comparisons: use one")
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else []
+    if args.compare_builds and len(models) != 1:
+        raise CoachError("--compare-builds needs one model: --models ID (or a GGUF file)")
+    if args.compare and (len(args.compare) != 2 or any(c.endswith(".json") for c in args.compare)):
+        raise CoachError("--compare with models takes two model ids or GGUF files A B (not run files)")
+    if args.compare and models:
+        raise CoachError("--models is for --compare-builds; --compare A B names the two models itself")
+    if args.rounds < interleave.MIN_ROUNDS:
+        raise CoachError(f"--rounds must be at least {interleave.MIN_ROUNDS}: fewer cannot bound a ratio")
+    if args.tokens < 2:
+        raise CoachError("--tokens must be at least 2: an inter-token gap needs two tokens")
+    if args.warmup < 0 or args.cooldown < 0:
+        raise CoachError("--warmup and --cooldown cannot be negative")
+    if args.threads is not None and args.threads < 1:
+        raise CoachError("--threads must be at least 1")
+    store, _ = open_context()
+    say = lambda line: print(line, flush=True)  # noqa: E731 - the user waits minutes: each round as it ends
+    if args.compare_builds:
+        a, b = interleave.sides_for_builds(*args.compare_builds, models[0], store, say=say)
+    else:
+        a, b = interleave.sides_for_models(*args.compare, store, say=say)
+    say(a.describe())
+    say(b.describe())
+    comparison = interleave.run_comparison(a, b, rounds=args.rounds, warmup=args.warmup, cooldown_s=args.cooldown,
+                                           tokens=args.tokens, threads=args.threads, say=say)
+    path, plot, ratios = interleave.save(comparison, plot=Path(args.plot) if args.plot else None)
+    print("\n".join(interleave.report_lines(comparison, ratios)))
+    print(f"run: {path}\nplot: {plot}")
+    failed = [k for k, v in comparison.verified.items() if v.startswith(interleave.FAILED)]
+    if failed:
+        print_error(f"side {' and '.join(failed)} failed verification: its greedy output is not the stored one")
+        return 1
+    return EXIT_OK
+
+
+def _interleaved_again(path: Path, plot: Path | None) -> int:
+    """A stored interleaved run's ratios, computed again from its samples."""
+    import json
+
+    from bench.interleave import side_ratios, write_plot
+
+    if not path.is_file():
+        raise CoachError(f"no such benchmark run: {path}", hint="runs are in <data dir>/bench/run-*.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise CoachError(f"{path} is not a benchmark run file") from None
+    if not isinstance(data, dict) or "interleaved" not in data:
+        raise CoachError(f"{path} is not an interleaved comparison: give two run files A B to compare runs")
+    info = data["interleaved"]
+    print(f"A: {info['a']['name']} (sha256 {info['a']['sha256']})\nB: {info['b']['name']} (sha256 "
+          f"{info['b']['sha256']})\nratios B/A with 95% bootstrap intervals resampling rounds")
+    print("\n".join(r.line() for r in side_ratios(data["results"])))
+    if plot:
+        write_plot(data["results"], plot)
+        print(f"plot: {plot}")
+    return EXIT_OK
+
 
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
