@@ -101,8 +101,8 @@ def write_distributions(path: Path, distributions: dict[str, list[list[float]]],
                         title: str = "Per-sample latency, A and B (cumulative)", width: int = 640) -> None:
     """Each named sample set (repetitions of seconds) as a cumulative distribution in ms, one SVG."""
     series = {label[:28]: cdf_points([s for rep in reps for s in rep]) for label, reps in distributions.items()}
-    path.write_text(line_chart(series, title=title, x_label="ms", y_label="% of samples at or below", width=width),
-                    encoding="utf-8")
+    path.write_text(line_chart(series, title=title, x_label="ms", y_label="% of samples at or below", width=width,
+                               legend_chars=max(map(len, series), default=0)), encoding="utf-8")
 
 
 def compare_runs(a_path: Path, b_path: Path, *, plot: Path | None = None) -> list[Ratio]:

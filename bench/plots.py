@@ -21,8 +21,8 @@ def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_label: str, y_label: str,
-               width: int = 640, height: int = 320, log_x: bool = False) -> str:
-    """One polyline per named series of (x, y) points; a legend; axes with round ticks."""
+               width: int = 640, height: int = 320, log_x: bool = False, legend_chars: int = 18) -> str:
+    """One polyline per named series of (x, y) points; a legend (room for `legend_chars`); axes with round ticks."""
     points = [p for pts in series.values() for p in pts if math.isfinite(p[0]) and math.isfinite(p[1])]
     if not points:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60"><text x="8" y="30">' \
@@ -31,7 +31,7 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_la
     xs, ys = [fx(p[0]) for p in points], [p[1] for p in points]
     x0, x1 = min(xs), max(xs)
     y0, y1 = 0.0, max(ys) * 1.08 or 1.0
-    left, right, top, bottom = 64, 150, 28, 44
+    left, right, top, bottom = 64, max(150, 40 + 7 * legend_chars), 28, 44
     w, h = width - left - right, height - top - bottom
 
     def sx(v: float) -> float:
