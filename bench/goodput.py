@@ -33,6 +33,8 @@ FLOW_INTERACTIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
                                                "first_feedback_word_s": "submit_to_first_feedback_word_s"}),
     ("feedback", "answer read as typed", {"submit_to_score_s": "submit_to_score_typed_s",
                                           "first_feedback_word_s": "submit_to_first_feedback_word_typed_s"}),
+    ("feedback", "submitted mid-draft", {"submit_to_score_s": "submit_to_score_mid_draft_s",
+                                         "first_feedback_word_s": "submit_to_first_feedback_word_mid_draft_s"}),
 )
 
 

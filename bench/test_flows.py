@@ -34,6 +34,7 @@ GATED = {  # the measures whose p95 is asserted -> the profile's target for them
     "submit_to_first_feedback_word_typed_s": "first_feedback_word_s",  # the app's path: the answer read as typed
 }
 ANSWER = INTERVIEW_ANSWER  # one scripted answer for every timed flow
+MID_DRAFT_S = 1.0  # how long after typing paused (and drafting began) the mid-draft variant submits
 
 
 def real_jd(chars: int) -> tuple[str, str]:
@@ -105,7 +106,8 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
     samples: dict[str, list[float]] = {k: [] for k in (
         "read_first_word_first_open_s", "read_first_word_reopen_s", "first_question_prefetched_s",
         "first_question_cold_s", "submit_to_score_s", "submit_to_first_feedback_word_s",
-        "submit_to_score_typed_s", "submit_to_first_feedback_word_typed_s")}
+        "submit_to_score_typed_s", "submit_to_first_feedback_word_typed_s",
+        "submit_to_score_mid_draft_s", "submit_to_first_feedback_word_mid_draft_s")}
     prefetch = flow.Prefetcher(model=coach_model, embedder=embedder)
 
     def read_word(event: object) -> bool:  # the model's first word: the likely questions are shown at once
@@ -122,10 +124,10 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
         assert first is not None and turn is not None
         return first, turn
 
-    def submit_and_time(session: flow.Session, turn: object, *, typed: bool) -> None:
-        """Submit -> score -> first model feedback word; `typed`: the answer was read (and its follow-up drafted)
-        while it was typed, through the prefetcher, as in the app."""
-        variant = "_typed" if typed else ""
+    def submit_and_time(session: flow.Session, turn: object, *, variant: str = "") -> None:
+        """Submit -> score -> first model feedback word; a `variant` ("_typed", "_mid_draft"): the answer was read
+        (and its follow-up drafted) while it was typed, through the prefetcher, as in the app."""
+        typed = bool(variant)
         started = time.perf_counter()
         answer_id = flow.submit(db, session, turn, ANSWER)
         scoring = flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWER, embedder=embedder,
@@ -150,25 +152,33 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
             samples["read_first_word_reopen_s"].append(first)
             # Interview start -> question 1: prepared in the background while the user read (here: until it is
             # ready), then cold (the JD prefix cached, the question's own part evaluated while the user waits).
-            flow.prepare_first_question(db, decoded.jd.id, decode, n=2, embedder=embedder, prefetch=prefetch)
+            flow.prepare_first_question(db, decoded.jd.id, decode, n=3, embedder=embedder, prefetch=prefetch)
             assert prefetch.wait(timeout=600)
             started = time.perf_counter()
-            session = flow.start(db, decoded.jd.id, n=2, embedder=embedder)
+            session = flow.start(db, decoded.jd.id, n=3, embedder=embedder)
             seconds, turn = first_question(session, True, started)
             samples["first_question_prefetched_s"].append(seconds)
             assert prefetch.wait(timeout=600)  # question 2, prepared while the user answers question 1
             started = time.perf_counter()
-            seconds, _ = first_question(flow.start(db, decoded.jd.id, n=2, embedder=embedder), False, started)
+            seconds, _ = first_question(flow.start(db, decoded.jd.id, n=3, embedder=embedder), False, started)
             samples["first_question_cold_s"].append(seconds)
             # Submit -> score -> first model feedback word (the KV cache holds the JD and a tailored question).
-            submit_and_time(session, turn, typed=False)
+            submit_and_time(session, turn)
             # Question 2 (prepared while question 1 was answered), answered as the app sees it: when typing pauses
             # the model reads the answer and drafts the follow-up (flow.warm_answer, here until it is done: the
             # user pausing over the finished answer before Ctrl+S), then submit -> score -> first feedback word.
             seconds, turn = first_question(session, True, time.perf_counter())
             flow.warm_answer(session, turn, ANSWER, model=coach_model, prefetch=prefetch)
             assert prefetch.wait(timeout=600)
-            submit_and_time(session, turn, typed=True)
+            submit_and_time(session, turn, variant="_typed")
+            # Question 3, submitted MID_DRAFT_S seconds after the draft began (Ctrl+S soon after typing stopped):
+            # feedback waits for the draft being written for this exact answer instead of writing it again.
+            seconds, turn = first_question(session, True, time.perf_counter())
+            assert prefetch.wait(timeout=600)
+            flow.warm_answer(session, turn, ANSWER, model=coach_model, prefetch=prefetch)
+            time.sleep(MID_DRAFT_S)
+            submit_and_time(session, turn, variant="_mid_draft")
+            assert prefetch.wait(timeout=600)
             print(f"\nround {len(samples['submit_to_score_s'])} ({size} chars, load {os.getloadavg()[0]:.1f}): "
                   + ", ".join(f"{k} {v[-1]:.3f}" for k, v in samples.items()), flush=True)
     finally:

@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from coach import judgement as J
@@ -237,18 +237,22 @@ def _fail(slot: str, reason: str) -> None:
 
 def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubric: RubricResult,
                     context: str = "", jd: JDContext | None = None, cancel: threading.Event | None = None,
-                    draft: Draft | None = None) -> Iterator[FeedbackEvent]:
+                    draft: Draft | Callable[[], Draft | None] | None = None) -> Iterator[FeedbackEvent]:
     """The rubric's parts at once, then the model's, each sentence released only once it passes its guards.
 
     `context` is other text facts may come from; `jd` is the JD's shared prompt prefix (its text counts as a
     source too). One generation per model part, over a shared prefix: a part's own request costs ~30 tokens
-    (a third of a second on two cores), and a part whose sentence fails its guards cannot spoil the others."""
+    (a third of a second on two cores), and a part whose sentence fails its guards cannot spoil the others.
+    `draft`: the first model part written while typing paused, or a function that returns it (called once the
+    rubric's parts are out, as it may wait for a draft still being written)."""
     for slot_id, text in (("landed", landed(rubric)), ("sharpen", sharpen(rubric))):
         yield FeedbackText(SLOT[slot_id], text)
         yield FeedbackDone(SLOT[slot_id], text, "rubric")
     wanted = model_slots(rubric)
     if not wanted:
         return
+    if callable(draft):
+        draft = draft()
     fallback = rubric_fallback(rubric)
     sources = _sources(heard(answer, rubric), question, context, jd)
     cut: set[str] = set()

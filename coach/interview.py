@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,9 +211,10 @@ def score_turn(turn: Turn, answer: str, embedder: Embedder | None) -> RubricResu
 def score_and_coach(db: Any, *, answer_id: int, turn: Turn, answer: str,
                     embedder: Embedder | None, model: TextModel | None,
                     cancel: threading.Event | None = None, jd: JDContext | None = None,
-                    draft: Draft | None = None) -> Iterator[RubricResult | FeedbackEvent]:
+                    draft: Draft | Callable[[], Draft | None] | None = None
+                    ) -> Iterator[RubricResult | FeedbackEvent]:
     """Score at once (deterministic), yield the rubric, then stream the feedback; save both. A `draft` written
-    for this exact answer while typing paused stands in for the first model part."""
+    for this exact answer while typing paused stands in for the first model part (see `stream_feedback`)."""
     rubric = score_turn(turn, answer, embedder)
     save_score(db, answer_id, rubric, None)  # the score is kept even if feedback is cancelled
     records.insert_event(db, "answer", rubric.competency)

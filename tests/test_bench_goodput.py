@@ -70,7 +70,7 @@ def test_flow_samples_become_one_record_per_interaction_per_round():
     fb = [r for r in records if r.kind == "feedback" and r.variant == "after a prepared question"]
     assert [r.measures["first_feedback_word_s"] for r in fb] == [0.05, 0.5, 3.0]
     feedback_kinds = sum(kind == "feedback" for kind, _, _ in FLOW_INTERACTIONS)
-    assert feedback_kinds == 2  # after a prepared question, and the answer read as typed
+    assert feedback_kinds == 3  # after a prepared question, the answer read as typed, submitted mid-draft
     result = goodput(records, PROFILE)
     # round 0 all met; round 1: the 0.5 s score misses (every feedback), the rest meet; round 2: all miss
     assert result.good == len(FLOW_INTERACTIONS) + len(FLOW_INTERACTIONS) - feedback_kinds

@@ -263,6 +263,42 @@ def test_a_follow_up_drafted_while_typing_paused_is_shown_at_once_for_that_answe
         prefetch.close()
 
 
+def test_submitting_while_the_follow_up_is_being_drafted_waits_for_that_draft(isolated_home):
+    """Submitted a moment after typing paused: the draft already running for this exact answer is waited for (what
+    it generated is not thrown away and written again), and the rubric's parts do not wait for it."""
+    from coach.services import interviewing as flow
+    from coach.services.decoding import decode_and_save
+    from coach.storage import open_db
+
+    db = open_db()
+    model = FakeTextModel(reply="How did you choose the 85% threshold?", token_delay_s=0.05)
+    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
+    session = flow.start(db, decoded.jd.id, n=2, embedder=None)
+    prefetch = flow.Prefetcher(model=model, embedder=None)
+    try:
+        turn = list(flow.ask_next(db, session, model=model, embedder=None, prefetch=prefetch))[-1].turn
+        assert prefetch.wait(timeout=10)
+        before = len(model.prompts)
+        flow.warm_answer(session, turn, ANSWERS["specific"], model=model, prefetch=prefetch)  # typing paused
+        started = time.perf_counter()
+        while len(model.prompts) == before:  # the draft is being written
+            assert time.perf_counter() - started < 5
+            time.sleep(0.005)
+        answer_id = flow.submit(db, session, turn, ANSWERS["specific"])  # Ctrl+S before the draft is done
+        events = []
+        for event in flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"], embedder=None,
+                                model=model, session=session, prefetch=prefetch):
+            events.append((event, prefetch._warming))
+        sharpen = next(i for i, (e, _) in enumerate(events) if isinstance(e, FeedbackDone) and e.slot.id == "sharpen")
+        assert events[sharpen][1] is not None  # the rubric's parts came out while the draft was still running
+        follow_up = [e for e, _ in events if isinstance(e, FeedbackDone) and e.slot.id == "follow_up"]
+        assert follow_up[0].text == "How did you choose the 85% threshold?" and follow_up[0].source == "model"
+        asked = [p for p in model.prompts[before:] if "Write the one question" in p]
+        assert len(asked) == 1  # the draft's generation only: none after submit
+    finally:
+        prefetch.close()
+
+
 def test_a_draft_for_another_prompt_is_not_shown():
     from coach.feedback import Draft
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,10 @@ from models.errors import CoachError, InputError
 from models.runtime import TextModel
 
 TAILOR_MAX_TOKENS = 90
+# After submit, how long feedback waits for a follow-up still being drafted for this exact answer before it writes
+# its own: the draft finishes sooner than a new generation would (~3.5 s for all of it on two idle cores), and
+# under load waiting past this would cost more than it saves.
+DRAFT_WAIT_S = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +229,7 @@ class Prefetcher:
         self._cond = threading.Condition()
         self._job: tuple[str, Decode, Question] | None = None
         self._warm: tuple[str, Callable[[threading.Event], object]] | None = None  # (key, job): a feedback draft
-        self._warming = False  # a warm-up taken off `_warm` is running
+        self._warming: str | None = None  # the key of the warm-up taken off `_warm` that is running
         self._drafts: dict[str, object] = {}  # key -> what a warm-up job returned (the latest few)
         self._done: dict[str, str | None] = {}
         self._cancel = threading.Event()  # the running job is no longer wanted
@@ -266,19 +271,24 @@ class Prefetcher:
         what it returns under `key` (see `take_draft`). The latest wins: a newer one stops a running one."""
         with self._cond:
             self._warm = (key, job)
-            if self._warming and self._job is None:
+            if self._warming is not None and self._job is None:
                 self._cancel.set()
             self._cond.notify_all()
 
-    def take_draft(self, key: str) -> object | None:
-        """What the warm-up job for `key` returned, if it has finished (it is handed out once)."""
+    def take_draft(self, key: str, *, wait: float = 0.0, cancel: threading.Event | None = None) -> object | None:
+        """What the warm-up job for `key` returned (handed out once). While that job is running, wait up to `wait`
+        seconds for it: what it has generated so far would otherwise be thrown away and written again."""
+        deadline = time.monotonic() + wait
         with self._cond:
+            while (key not in self._drafts and self._warming == key and time.monotonic() < deadline
+                   and not (cancel is not None and cancel.is_set())):
+                self._cond.wait(timeout=min(0.05, max(deadline - time.monotonic(), 0.0)))
             return self._drafts.pop(key, None)
 
     def wait(self, timeout: float) -> bool:
         """Wait until no job is pending (tests and benchmarks)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._job is None and self._warm is None and not self._warming,
+            return self._cond.wait_for(lambda: self._job is None and self._warm is None and self._warming is None,
                                        timeout)
 
     def close(self) -> None:
@@ -297,13 +307,13 @@ class Prefetcher:
                 job, warm = self._job, self._warm
                 self._cancel = cancel = threading.Event()
                 if job is None:
-                    self._warm, self._warming = None, True
+                    self._warm, self._warming = None, warm[0]  # type: ignore[index]
             if job is None:
                 try:
                     self._warm_up(warm, cancel)  # type: ignore[arg-type]
                 finally:
                     with self._cond:
-                        self._warming = False
+                        self._warming = None
                         self._cond.notify_all()
                 continue
             key, decode, question = job
@@ -330,7 +340,7 @@ class Prefetcher:
         except CoachError:
             return  # a warm-up that cannot run costs nothing but the time it would have saved
         if result is not None and not cancel.is_set():
-            with self._cond:
+            with self._cond:  # `_run` notifies the waiters once `_warming` is cleared
                 self._drafts[key] = result
                 while len(self._drafts) > 4:
                     self._drafts.pop(next(iter(self._drafts)))
@@ -371,6 +381,10 @@ def score(db: Any, *, answer_id: int, turn: iv.Turn, answer: str, embedder: Embe
     jd: JDContext | None = None
     if model is not None and session is not None and session.decoded.decode.clusters:
         jd = jd_context(model, session.decoded.decode)
-    draft = None if prefetch is None else prefetch.take_draft(draft_key(turn.text, answer, turn.cluster_id))
+    def draft() -> Draft | None:  # asked for after the rubric's parts are shown: it may wait for a running draft
+        found = None if prefetch is None else prefetch.take_draft(draft_key(turn.text, answer, turn.cluster_id),
+                                                                  wait=DRAFT_WAIT_S, cancel=cancel)
+        return found if isinstance(found, Draft) else None
+
     yield from iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
-                                  cancel=cancel, jd=jd, draft=draft if isinstance(draft, Draft) else None)
+                                  cancel=cancel, jd=jd, draft=draft)
