@@ -316,35 +316,49 @@ _EXPLICIT = [
 _ABOVE = {"L4": "L5", "L5": "Staff", "Staff": "Staff"}
 _LEADS_OTHERS = re.compile(r"\b(?:mentor\w*|coach\w*|lead\w*|led|manag\w+|grow\w*|develop\w*|guid\w+|level[\s-]up)\W+"
                            r"(?:\w+\W+){0,2}$", re.IGNORECASE)
-_WITH_OTHERS = re.compile(r"\b(?:with|by|from|to|alongside|among|beside|join\w*|other|our|pair\w*|buddy|have|has|get)\W+"
-                          r"(?:\w+\W+){0,3}$", re.IGNORECASE)
+# Colleagues, and levels the role is not: "with/by/alongside ... staff engineers", "grow toward staff".
+_WITH_OTHERS = re.compile(r"\b(?:with|by|from|to|towards?|alongside|among|beside|join\w*|other|our|pair\w*|buddy|have|"
+                          r"has|get)\W+(?:\w+\W+){0,3}$", re.IGNORECASE)
 
 
 def _explicit_level(text: str, units: list[Unit], evidence: list[Evidence]) -> tuple[str | None, str]:
     """A level the text names for the role itself ("As a Senior ML Engineer...").
 
-    Colleagues do not count ("led by a staff engineer", "pair with senior engineers"), but
-    mentoring or leading engineers of a level says the role sits above it.
+    The role names itself first: its title line (even where the segmenter took it for a heading), its
+    opening sentence. Later mentions of other levels are mostly its surroundings ("grow toward staff",
+    "without a principal-level review"), so the earliest own mention wins, not the highest level named
+    anywhere; "Senior Staff ML Engineer" is one mention, and of mentions that overlap the higher level
+    counts. Colleagues do not count ("led by a staff engineer", "pair with senior engineers", any plural).
+    Mentoring or leading engineers of a level says the role sits above it, when the text names no level
+    of its own.
     """
+    own: list[tuple[int, int, int, re.Match[str]]] = []  # (start, rank in _EXPLICIT: 0 is highest, end, match)
     implied: tuple[str, Evidence] | None = None
-    for level, pattern in _EXPLICIT:
-        for unit in units:
-            if unit.section == "noise":
-                continue
-            for match in pattern.finditer(text, unit.start, unit.end):
-                before = text[max(unit.start, match.start() - 40) : match.start()]
+    spans = [(u.start, u.end) for u in units if u.section != "noise"]
+    title = detect_title(text)
+    title_start = text.find(title) if title else -1
+    if title and not any(start <= title_start < end for start, end in spans):  # a title line read as a heading
+        spans.insert(0, (title_start, title_start + len(title)))
+    for rank, (level, pattern) in enumerate(_EXPLICIT):
+        for span_start, span_end in spans:
+            for match in pattern.finditer(text, span_start, span_end):
+                before = text[max(span_start, match.start() - 40) : match.start()]
                 plural = match.group(0).lower().endswith("s") and not match.group(0).lower().endswith("ss")
-                found = Evidence(match.group(0), (match.start(), match.end()), "title word")
                 if plural and not _LEADS_OTHERS.search(before) or _WITH_OTHERS.search(before):
                     continue
                 if _LEADS_OTHERS.search(before):
+                    # Highest level first here: "mentor senior and junior engineers" sits above senior.
                     if implied is None:
                         implied = (_ABOVE[level], Evidence(text[match.start() - len(before.lstrip()) : match.end()],
                                                            (match.start() - len(before.lstrip()), match.end()),
                                                            "leads others"))
                     continue
-                evidence.insert(0, found)
-                return level, f"the text itself names the level ({match.group(0)!r})"
+                own.append((match.start(), rank, match.end(), match))
+    if own:
+        first_start, _, first_end, _ = min(own, key=lambda m: m[:2])
+        _, rank, _, match = min((m for m in own if m[0] < first_end and first_start < m[2]), key=lambda m: m[1])
+        evidence.insert(0, Evidence(match.group(0), (match.start(), match.end()), "title word"))
+        return _EXPLICIT[rank][0], f"the text itself names the level ({match.group(0)!r})"
     if implied is not None:
         evidence.insert(0, implied[1])
         return implied[0], f"it asks you to lead or mentor others at a level below ({implied[1].text!r})"
