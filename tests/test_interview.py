@@ -157,8 +157,11 @@ def test_a_real_question_answer_feedback_round(db, embedder, fast_chat_model):
     session = flow.start(db, decoded.jd.id, n=1, embedder=embedder)
     events = list(flow.ask_next(db, session, model=fast_chat_model, embedder=embedder))
     ready = events[-1]
-    assert isinstance(ready, flow.QuestionReady) and ready.turn.text.endswith("?")
-    assert ready.turn.text.count("?") == 1  # never two questions glued together
+    assert isinstance(ready, flow.QuestionReady)
+    if ready.tailored:
+        assert ready.turn.text.endswith("?") and ready.turn.text.count("?") == 1  # never two questions glued
+    else:  # the model's question was refused (no single question, or it drifted): the bank's own is asked
+        assert ready.turn.text == next(q.text for q in load_bank() if q.id == ready.turn.question_id)
     turn = ready.turn
     answer_id = flow.submit(db, session, turn, ANSWERS["specific"])
     events = list(flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"], embedder=embedder,
