@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +53,7 @@ class LogitsModel:
         self.path = path
         self.n_ctx = n_ctx
         self.first = n_ctx // 2
-        threads = threads or default_threads()  # llama-cpp-python's own default is half the cores
+        self.threads = threads = threads or default_threads()  # llama-cpp-python's own default: half the cores
         model_params = llama_cpp.llama_model_default_params()
         model_params.n_gpu_layers = 0
         try:
@@ -125,6 +127,14 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 def row_blocks(rows: int) -> Iterator[slice]:
     for r0 in range(0, rows, ROW_BLOCK):
         yield slice(r0, min(r0 + ROW_BLOCK, rows))
+
+
+def each_block(pool: ThreadPoolExecutor, rows: int, work: Callable[[slice], None]) -> None:
+    """`work` on every block of rows, the blocks spread over the pool's threads. llama.cpp is idle while a chunk's
+    logits are read (its buffer holds them until the next decode), so numpy's ufuncs, which release the GIL, get
+    the cores; each block writes only its own rows."""
+    for done in [pool.submit(work, block) for block in row_blocks(rows)]:
+        done.result()
 
 
 def chunks(tokens: list[int], n_ctx: int, bos: int) -> Iterator[list[int]]:
@@ -208,6 +218,25 @@ def decode_log_probs(q: np.ndarray, lo: np.ndarray, scale: np.ndarray) -> np.nda
     return values - (top + np.log(np.exp(values - top).sum(axis=1, keepdims=True)))
 
 
+def _encode_block(block: slice, *, logits: np.ndarray, targets: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    """The reference's rows: encoded log-probabilities, exact top token and target log-probability."""
+    log_probs = log_softmax(logits[block])
+    encoded = encode_log_probs(log_probs)
+    out["q"][block], out["lo"][block], out["scale"][block] = encoded["q"], encoded["lo"], encoded["scale"]
+    out["top"][block] = log_probs.argmax(axis=1)
+    out["target"][block] = log_probs[np.arange(block.stop - block.start), targets[block]]
+
+
+def _score_block(block: slice, *, logits: np.ndarray, targets: np.ndarray, ref: dict[str, np.ndarray],
+                 out: dict[str, np.ndarray]) -> None:
+    """The candidate's rows against the reference's: KLD, top token, target log-probability."""
+    cand_lp = log_softmax(logits[block])
+    ref_lp = decode_log_probs(ref["q"][block], ref["lo"][block], ref["scale"][block])
+    out["kld"][block] = (np.exp(ref_lp) * (ref_lp - cand_lp)).sum(axis=1)  # unclamped, as llama.cpp
+    out["top"][block] = cand_lp.argmax(axis=1)
+    out["target"][block] = cand_lp[np.arange(block.stop - block.start), targets[block]]
+
+
 def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache, max_chunks: int | None = None,
                     progress: Callable[[int, int], None] | None = None) -> dict:
     tokens = ref.tokenize(text)
@@ -216,21 +245,17 @@ def build_reference(ref: LogitsModel, text: str, cache: ReferenceCache, max_chun
         raise InputError(f"the corpus has {len(tokens)} tokens, fewer than one chunk of {ref.n_ctx}")
     cache.dir.mkdir(parents=True, exist_ok=True)
     first = ref.first
-    for index, logits in ref.chunk_logits(all_chunks):
-        targets = np.array(all_chunks[index][first + 1 :])
-        rows = len(targets)
-        q = np.empty((rows, ref.n_vocab), dtype=np.uint16)
-        lo, scale = np.empty((rows, 1), dtype=np.float32), np.empty((rows, 1), dtype=np.float32)
-        top, target = np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.float32)
-        for block in row_blocks(rows):
-            log_probs = log_softmax(logits[block])
-            encoded = encode_log_probs(log_probs)
-            q[block], lo[block], scale[block] = encoded["q"], encoded["lo"], encoded["scale"]
-            top[block] = log_probs.argmax(axis=1)
-            target[block] = log_probs[np.arange(block.stop - block.start), targets[block]]
-        np.savez(cache.dir / f"chunk-{index:04d}.npz", top=top, target=target, q=q, lo=lo, scale=scale)
-        if progress:
-            progress(index + 1, len(all_chunks))
+    with ThreadPoolExecutor(max_workers=ref.threads) as pool:
+        for index, logits in ref.chunk_logits(all_chunks):
+            targets = np.array(all_chunks[index][first + 1 :])
+            rows = len(targets)
+            out = {"q": np.empty((rows, ref.n_vocab), dtype=np.uint16), "lo": np.empty((rows, 1), dtype=np.float32),
+                   "scale": np.empty((rows, 1), dtype=np.float32), "top": np.empty(rows, dtype=np.int32),
+                   "target": np.empty(rows, dtype=np.float32)}
+            each_block(pool, rows, partial(_encode_block, logits=logits, targets=targets, out=out))
+            np.savez(cache.dir / f"chunk-{index:04d}.npz", **out)
+            if progress:
+                progress(index + 1, len(all_chunks))
     meta = {"tokens": tokens, "chunks": len(all_chunks), "n_ctx": ref.n_ctx, "first": first,
             "n_vocab": ref.n_vocab, "vocab": ref.vocab_fingerprint(), "reference": str(ref.path), "sha256": cache.sha256}
     cache.meta_path.write_text(json.dumps(meta))
@@ -258,18 +283,15 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
         klds, same, dps, nll_ref, nll_cand, per_chunk = [], [], [], [], [], []
         first = meta["first"]
         all_chunks = list(chunks(meta["tokens"], n_ctx, cand.bos))[: meta["chunks"]]
+        pool = ThreadPoolExecutor(max_workers=cand.threads)
         for index, logits in cand.chunk_logits(all_chunks):
             data = cache.chunk(index)
-            q, lo, scale, ref_top, ref_target = data["q"], data["lo"], data["scale"], data["top"], data["target"]
+            ref_top, ref_target = data["top"], data["target"]
             targets = np.array(all_chunks[index][first + 1 :])
-            kld, cand_target = np.empty(len(targets), np.float32), np.empty(len(targets), np.float32)
-            cand_top = np.empty(len(targets), np.int32)
-            for block in row_blocks(len(targets)):
-                cand_lp = log_softmax(logits[block])
-                ref_lp = decode_log_probs(q[block], lo[block], scale[block])
-                kld[block] = (np.exp(ref_lp) * (ref_lp - cand_lp)).sum(axis=1)  # unclamped, as llama.cpp
-                cand_top[block] = cand_lp.argmax(axis=1)
-                cand_target[block] = cand_lp[np.arange(block.stop - block.start), targets[block]]
+            out = {"kld": np.empty(len(targets), np.float32), "target": np.empty(len(targets), np.float32),
+                   "top": np.empty(len(targets), np.int32)}
+            each_block(pool, len(targets), partial(_score_block, logits=logits, targets=targets, ref=data, out=out))
+            kld, cand_top, cand_target = out["kld"], out["top"], out["target"]
             klds.append(kld)
             same.append(ref_top == cand_top)
             dps.append(np.exp(cand_target) - np.exp(ref_target))  # the exact target, not the table
@@ -279,6 +301,7 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
             if progress:
                 progress("candidate", index + 1, meta["chunks"])
     finally:
+        pool.shutdown()
         cand.close()
     kld_all, dp_all = np.concatenate(klds), np.concatenate(dps)
     stats = token_statistics(kld_all, dp_all, np.concatenate(same), np.concatenate(nll_ref), np.concatenate(nll_cand))
