@@ -12,7 +12,6 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,9 +215,7 @@ def score_and_coach(db: Any, *, answer_id: int, turn: Turn, answer: str,
                     ) -> Iterator[RubricResult | FeedbackEvent]:
     """Score at once (deterministic), yield the rubric, then stream the feedback; save both. A `draft` written
     for this exact answer while typing paused stands in for the first model part (see `stream_feedback`)."""
-    gate = getattr(model, "gate", None)  # the model's background work waits while the answer is scored
-    with gate.hold() if gate is not None else nullcontext():
-        rubric = score_turn(turn, answer, embedder)
+    rubric = score_turn(turn, answer, embedder)
     save_score(db, answer_id, rubric, None)  # the score is kept even if feedback is cancelled
     records.insert_event(db, "answer", rubric.competency)
     yield rubric

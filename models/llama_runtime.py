@@ -10,7 +10,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -174,8 +174,7 @@ class LlamaCppModel:
             stop_when = AnyEvent(cancel, preempt)
             raw = self._raw_tokens(tokens, temperature, seed, self._grammar(json_schema, grammar), ignore_eos,
                                    stats=stats, n_shared=n_shared, stop_when=stop_when,
-                                   chunk=BACKGROUND_CHUNK if background else self._llama.n_batch,
-                                   pause=self.gate.wait_unheld if background else None)
+                                   chunk=BACKGROUND_CHUNK if background else self._llama.n_batch)
         except BaseException:
             self.gate.release()
             raise
@@ -223,25 +222,20 @@ class LlamaCppModel:
 
     def _raw_tokens(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
                     ignore_eos: bool = False, *, stats: GenerationStats, n_shared: int = 0,
-                    stop_when: AnyEvent | None = None, chunk: int = 512,
-                    pause: Callable[[], None] | None = None) -> RawTokens:
-        """Tokens from the model thread, one at a time: it computes at most one token ahead. `pause` (background
-        work: ModelGate.wait_unheld) is called between prompt chunks and between tokens."""
+                    stop_when: AnyEvent | None = None, chunk: int = 512) -> RawTokens:
+        """Tokens from the model thread, one at a time: it computes at most one token ahead."""
         handoff: queue.Queue[tuple[int, str] | BaseException | None] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def produce() -> None:
             try:
                 for item in self._generate(tokens, temperature, seed, grammar, ignore_eos, stats=stats,
-                                           n_shared=n_shared, stop_when=stop_when or AnyEvent(), chunk=chunk,
-                                           pause=pause):
+                                           n_shared=n_shared, stop_when=stop_when or AnyEvent(), chunk=chunk):
                     if stop.is_set():
                         break
                     handoff.put(item)
                     if stop.is_set():
                         break
-                    if pause is not None:
-                        pause()
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
                 handoff.put(exc)
                 return
@@ -265,7 +259,7 @@ class LlamaCppModel:
                     pass
 
     def _prefill(self, tokens: list[int], *, stats: GenerationStats, n_shared: int, stop_when: AnyEvent,
-                 chunk: int, pause: Callable[[], None] | None = None) -> bool:
+                 chunk: int) -> bool:
         """Evaluate all but the last prompt token, reusing the KV cache (in memory or on disk), in chunks
         with a stop check between them. Returns False when stopped; what was evaluated stays cached."""
         llama = self._llama
@@ -279,8 +273,6 @@ class LlamaCppModel:
         llama.n_tokens = pos
         stats.reused_tokens = pos
         while pos < target:
-            if pause is not None:
-                pause()
             if stop_when.is_set():
                 return False
             end = min(target, pos + chunk)
@@ -294,10 +286,10 @@ class LlamaCppModel:
 
     def _generate(self, tokens: list[int], temperature: float, seed: int, grammar: Any,
                   ignore_eos: bool, *, stats: GenerationStats, n_shared: int, stop_when: AnyEvent,
-                  chunk: int, pause: Callable[[], None] | None = None) -> RawTokens:
+                  chunk: int) -> RawTokens:
         llama_cpp = import_llama_cpp()
         llama = self._llama
-        if not self._prefill(tokens, stats=stats, n_shared=n_shared, stop_when=stop_when, chunk=chunk, pause=pause):
+        if not self._prefill(tokens, stats=stats, n_shared=n_shared, stop_when=stop_when, chunk=chunk):
             return
         vocab = llama._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

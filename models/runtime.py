@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -311,7 +310,6 @@ class ModelGate:
         self._foreground_waiting = 0
         self._preempt: threading.Event | None = None
         self._idle_since = time.monotonic()
-        self._held = 0
 
     def acquire(self, *, background: bool = False, timeout: float = 30.0) -> threading.Event | None:
         """Wait for the model; a background job gets the event that says it was pre-empted."""
@@ -337,25 +335,6 @@ class ModelGate:
             self._busy, self._preempt = False, None
             self._idle_since = time.monotonic()
             self._cond.notify_all()
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """User-facing work that is not the model's (scoring an answer with the embedder) runs on the cores the
-        model's background work is using: while it runs, background work waits at its next prompt chunk or token
-        (`wait_unheld`), keeping its place, instead of halving the user's work's speed."""
-        with self._cond:
-            self._held += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._held -= 1
-                self._cond.notify_all()
-
-    def wait_unheld(self, timeout: float = 30.0) -> None:
-        """Background work calls this between prompt chunks and tokens (see `hold`)."""
-        with self._cond:
-            self._cond.wait_for(lambda: not self._held, timeout)
 
     def wait_idle(self, settle: float = 0.5) -> None:
         """Wait until the model has been idle for `settle` seconds. A background job calls this before it

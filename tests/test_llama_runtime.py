@@ -142,23 +142,6 @@ def test_a_jd_prefix_is_saved_and_restored_on_reopen_and_a_corrupt_file_is_ignor
     assert len(list((tmp_path / "kv").glob("*.kv"))) == 1  # the corrupt file was replaced by a sound one
 
 
-def test_background_work_waits_while_the_user_s_answer_is_scored(gemma):
-    # Scoring runs on the embedder, on the same two cores: background generation holds still (keeping its place)
-    # while the gate is held, and goes on to its end after.
-    gemma.stream("Unrelated warm-up text.", max_tokens=1).collect()
-    background = gemma.stream("Write a long essay about evaluation.", max_tokens=40, background=True,
-                              ignore_eos=True)
-    consumer = threading.Thread(target=background.collect)
-    with gemma.gate.hold():
-        consumer.start()
-        threading.Event().wait(0.5)
-        held_at = background.stats.generated_tokens
-        threading.Event().wait(0.5)
-        assert background.stats.generated_tokens == held_at <= 1  # at most the token in hand when it was held
-    consumer.join(timeout=60)
-    assert background.finish_reason != "cancelled" and background.stats.generated_tokens == 40
-
-
 def test_background_prompt_evaluation_yields_to_user_facing_work(gemma):
     gemma.stream("Unrelated warm-up text.", max_tokens=1).collect()
     prompt, prefix = _jd_prompt("Write a long essay about evaluation.")
