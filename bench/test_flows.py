@@ -139,6 +139,10 @@ def test_what_the_user_waits_for(size, coach_model, embedder, tmp_path, profile)
 
     try:
         for _ in range(ROUNDS):
+            # A new session's prefetcher each round (as a new app would have): one round's drafts, kept for an answer
+            # submitted again, must not answer the next round's identical answer at once.
+            prefetch.close()
+            prefetch = flow.Prefetcher(model=coach_model, embedder=embedder)
             # Decode -> read: the first open evaluates the JD (and saves its prefix); the reopen restores it.
             shutil.rmtree(coach_model._states.root, ignore_errors=True)
             evict(coach_model)

@@ -26,10 +26,11 @@ from models.errors import CoachError, InputError
 from models.runtime import TextModel
 
 TAILOR_MAX_TOKENS = 90
-# After submit, how long feedback waits for a follow-up still being drafted for this exact answer before it writes
-# its own: the draft finishes sooner than a new generation would (~3.5 s for all of it on two idle cores), and
-# under load waiting past this would cost more than it saves.
-DRAFT_WAIT_S = 8.0
+# After submit, how long feedback waits at most for a follow-up still being drafted for this exact answer. Waiting
+# always costs less than pre-empting the draft and generating again (what the draft evaluated stays cached, what it
+# wrote would be written again), so this only bounds a draft that is stuck; a pasted 200-token answer takes ~10 s
+# to draft on two idle cores of the dev VM (prompt evaluation ~35 tokens/s), more under load. Esc stops the wait.
+DRAFT_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
