@@ -17,7 +17,6 @@ nothing of it cached), so that the greedy ids can be checked against the ids ben
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ def run(model_id: str, *, threads: int | None, tokens: int, reps: int, file: Pat
     from models.datadir import models_dir
     from models.fingerprint import package_versions
     from models.loader import load_gguf_file, load_text_model
-    from models.measure import INTERVIEW_PROMPT, measure_stream
+    from models.measure import INTERVIEW_PROMPT, measure_stream, peak_rss_bytes
     from models.store import ModelStore
 
     if exact_prompt and reps != 1:
@@ -66,7 +65,7 @@ def run(model_id: str, *, threads: int | None, tokens: int, reps: int, file: Pat
     return {"model_id": model_id, "threads": threads_used, "load_s": load_s, "prompt_tokens": evaluated,
             "ttft_s": ttft, "prompt_tokens_per_s": prompt_tps, "gap_median_s": statistics.median(gaps),
             "gaps_s": gaps, "token_ids": ids,
-            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB on Linux
+            "peak_rss_bytes": peak_rss_bytes(),
             "model_path": str(model_path), "loadavg": [load_before, loadavg()],
             "python": sys.executable, "llama_cpp": package_versions().get("llama-cpp-python")}
 

@@ -12,14 +12,15 @@ the same process before the rest, so the two can be told apart.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 from pathlib import Path
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    from models.measure import peak_rss_bytes
+
+    return peak_rss_bytes() / 2**20
 
 
 def main(model_id: str, model_only: bool) -> dict[str, float]:

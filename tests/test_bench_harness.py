@@ -1,7 +1,9 @@
 """The benchmark harness: profiles, fingerprints, results and comparison, the bandwidth ceiling."""
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.gguf_header import bytes_per_token, read_header
@@ -76,3 +78,17 @@ def test_bench_compare_without_results(capsys):
 
     assert main(["bench", "--compare"]) == 0
     assert "no benchmark results yet" in capsys.readouterr().out
+
+
+def test_a_child_process_peak_rss_is_its_own_not_its_parents():
+    # Linux carries getrusage's ru_maxrss across exec: a probe started by a big process reported the parent's
+    # size (3,018 MB for the 270M model, started from a pytest holding the 1.5B). VmHWM is the child's own.
+    import subprocess
+    import sys
+
+    ballast = np.ones(600 * 2**20 // 8)  # 600 MB touched in this (parent) process
+    code = "from models.measure import peak_rss_bytes; print(peak_rss_bytes())"
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               cwd=Path(__file__).resolve().parents[1]).stdout)
+    assert ballast.sum() > 0
+    assert child < 300 * 2**20, child
