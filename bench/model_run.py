@@ -53,6 +53,7 @@ def run(model_id: str, *, threads: int | None, tokens: int, reps: int, file: Pat
         model.stream(f"Warm-up. {INTERVIEW_PROMPT}", max_tokens=2, ignore_eos=True).collect()
         for rep in range(reps):
             prompt = INTERVIEW_PROMPT if exact_prompt else f"Round {rep + 1}. {INTERVIEW_PROMPT}"
+            model.clear_cache()  # the expected ids are a whole prompt's, evaluated from nothing
             m = measure_stream(model, prompt, max_tokens=tokens, ignore_eos=True)
             ttft.append(m.ttft_s)
             evaluated.append(m.prompt_tokens)

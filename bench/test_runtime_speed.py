@@ -47,6 +47,7 @@ def _cold(model) -> None:
 def verified_gaps(model, manifest, expected, prompt: str = INTERVIEW_PROMPT, max_tokens: int = N_TOKENS) -> list[float]:
     """One greedy generation: its token ids checked against the expected ones, its inter-token gaps (s)."""
     stamps, ids = [], []
+    model.clear_cache()  # the expected ids are a whole prompt's, evaluated from nothing (see clear_cache)
     for token in model.stream(prompt, max_tokens=max_tokens, temperature=0.0, ignore_eos=True):
         if token.id >= 0:
             stamps.append(token.t)
