@@ -254,7 +254,7 @@ def stream_feedback(model: TextModel | None, *, question: str, answer: str, rubr
     if callable(draft):
         draft = draft()
     fallback = rubric_fallback(rubric)
-    sources = _sources(heard(answer, rubric), question, context, jd)
+    sources = _sources(answer, rubric, question, context, jd)
     cut: set[str] = set()
     for slot_id in wanted:
         released: list[str] = []
@@ -289,7 +289,7 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
         return None
     slot_id, released, cut = wanted[0], [], set()  # type: ignore[var-annotated]
     prompt = messages(question, answer, rubric, slot_id, jd)
-    events = _generate(model, slot_id, prompt, released, rubric, _sources(heard(answer, rubric), question, "", jd), cancel, cut,
+    events = _generate(model, slot_id, prompt, released, rubric, _sources(answer, rubric, question, "", jd), cancel, cut,
                        jd.text if jd else None, background=True)
     try:
         while True:
@@ -301,9 +301,9 @@ def draft_first_part(model: TextModel, *, question: str, answer: str, rubric: Ru
     return Draft(slot_id, tuple(released), _prompt_sha256(prompt))
 
 
-def _sources(answer: str, question: str, context: str, jd: JDContext | None) -> str:
-    """The text a model sentence's facts may come from."""
-    return f"{answer}\n{question}\n{context}\n{jd.text if jd else ''}"
+def _sources(answer: str, rubric: RubricResult, question: str, context: str, jd: JDContext | None) -> str:
+    """The text a model sentence's facts may come from: the answer as the model read it (`heard`), and the rest."""
+    return f"{heard(answer, rubric)}\n{question}\n{context}\n{jd.text if jd else ''}"
 
 
 def _generate(model: TextModel, slot_id: str, prompt: list[ChatMessage], released: list[str], rubric: RubricResult,
