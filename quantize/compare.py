@@ -283,25 +283,24 @@ def compare(reference: Path, candidate: Path, *, text: str | None = None, n_ctx:
         klds, same, dps, nll_ref, nll_cand, per_chunk = [], [], [], [], [], []
         first = meta["first"]
         all_chunks = list(chunks(meta["tokens"], n_ctx, cand.bos))[: meta["chunks"]]
-        pool = ThreadPoolExecutor(max_workers=cand.threads)
-        for index, logits in cand.chunk_logits(all_chunks):
-            data = cache.chunk(index)
-            ref_top, ref_target = data["top"], data["target"]
-            targets = np.array(all_chunks[index][first + 1 :])
-            out = {"kld": np.empty(len(targets), np.float32), "target": np.empty(len(targets), np.float32),
-                   "top": np.empty(len(targets), np.int32)}
-            each_block(pool, len(targets), partial(_score_block, logits=logits, targets=targets, ref=data, out=out))
-            kld, cand_top, cand_target = out["kld"], out["top"], out["target"]
-            klds.append(kld)
-            same.append(ref_top == cand_top)
-            dps.append(np.exp(cand_target) - np.exp(ref_target))  # the exact target, not the table
-            nll_ref.append(-ref_target)
-            nll_cand.append(-cand_target)
-            per_chunk.append(float(kld.mean()))
-            if progress:
-                progress("candidate", index + 1, meta["chunks"])
+        with ThreadPoolExecutor(max_workers=cand.threads) as pool:
+            for index, logits in cand.chunk_logits(all_chunks):
+                data = cache.chunk(index)
+                ref_top, ref_target = data["top"], data["target"]
+                targets = np.array(all_chunks[index][first + 1 :])
+                out = {"kld": np.empty(len(targets), np.float32), "target": np.empty(len(targets), np.float32),
+                       "top": np.empty(len(targets), np.int32)}
+                each_block(pool, len(targets), partial(_score_block, logits=logits, targets=targets, ref=data, out=out))
+                kld, cand_top, cand_target = out["kld"], out["top"], out["target"]
+                klds.append(kld)
+                same.append(ref_top == cand_top)
+                dps.append(np.exp(cand_target) - np.exp(ref_target))  # the exact target, not the table
+                nll_ref.append(-ref_target)
+                nll_cand.append(-cand_target)
+                per_chunk.append(float(kld.mean()))
+                if progress:
+                    progress("candidate", index + 1, meta["chunks"])
     finally:
-        pool.shutdown()
         cand.close()
     kld_all, dp_all = np.concatenate(klds), np.concatenate(dps)
     stats = token_statistics(kld_all, dp_all, np.concatenate(same), np.concatenate(nll_ref), np.concatenate(nll_cand))

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.errors import InputError
 from quantize import cli as qcli
 from quantize.compare import compare, corpus_text, decode_log_probs, encode_log_probs
 from quantize.gates import EXIT_FAIL, EXIT_NOT_ENOUGH_DATA, EXIT_PASS, FAIL, PASS, UNDECIDED, decide, judge, load_gates
@@ -153,6 +154,18 @@ def test_reference_against_itself_is_kld_zero_and_full_agreement(tiny_models, tm
     assert report.same_top1 == 1.0 and report.ppl_ratio == pytest.approx(1.0, abs=1e-6)
     assert report.chunks == 3 and report.tokens == report.chunks * (256 - 1 - 128)
     assert report.candidate_sha256 == report.reference_sha256 and len(report.reference_sha256) == 64
+
+
+def test_a_candidate_with_another_vocabulary_is_refused_in_one_line(tiny_models, tmp_path):
+    # The cached reference's vocabulary fingerprint no longer matches: the check must say so (it once raised an
+    # UnboundLocalError from its cleanup instead).
+    _, reference, _ = tiny_models
+    compare(reference, reference, text=TEXT, n_ctx=256, cache_dir=tmp_path, max_chunks=1)
+    (meta_path,) = tmp_path.glob("*/meta.json")
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps(meta | {"vocab": "0" * 16}))
+    with pytest.raises(InputError, match="vocabulary differs"):
+        compare(reference, reference, text=TEXT, n_ctx=256, cache_dir=tmp_path, max_chunks=1)
 
 
 @pytestmark_real
