@@ -132,15 +132,22 @@ def test_user_facing_work_preempts_background_work():
     assert foreground.finish_reason == "length" and waited < 1.0
 
 
-def test_the_next_question_is_prepared_while_the_user_answers(isolated_home):
+def worked_session(*, n: int):
+    """The seed's worked example decoded (no embedder) and an interview of `n` questions started on it."""
     from coach.services import interviewing as flow
     from coach.services.decoding import decode_and_save
     from coach.storage import open_db
 
     db = open_db()
-    model = FakeTextModel(reply="How would you gate the launch on “evaluation infrastructure”?")
     decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
-    session = flow.start(db, decoded.jd.id, n=3, embedder=None)
+    return db, flow.start(db, decoded.jd.id, n=n, embedder=None)
+
+
+def test_the_next_question_is_prepared_while_the_user_answers(isolated_home):
+    from coach.services import interviewing as flow
+
+    model = FakeTextModel(reply="How would you gate the launch on “evaluation infrastructure”?")
+    db, session = worked_session(n=3)
     prefetch = flow.Prefetcher(model=model, embedder=None)
     try:
         first = list(flow.ask_next(db, session, model=model, embedder=None, prefetch=prefetch))
@@ -169,13 +176,9 @@ def test_feedback_streams_the_follow_up_first():
 
 def test_the_answer_typed_so_far_is_read_in_the_background_as_feedback_will_read_it(isolated_home):
     from coach.services import interviewing as flow
-    from coach.services.decoding import decode_and_save
-    from coach.storage import open_db
 
-    db = open_db()
     model = FakeTextModel(reply="How did you choose the 85% threshold?")
-    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
-    session = flow.start(db, decoded.jd.id, n=1, embedder=None)
+    db, session = worked_session(n=1)
     turn = list(flow.ask_next(db, session, model=model, embedder=None))[-1].turn
     prefetch = flow.Prefetcher(model=model, embedder=None)
     try:
@@ -236,13 +239,9 @@ def test_waiting_for_the_prefetcher_waits_for_a_warm_up_to_finish(isolated_home)
 
 def test_a_follow_up_drafted_while_typing_paused_is_shown_at_once_for_that_answer_only(isolated_home):
     from coach.services import interviewing as flow
-    from coach.services.decoding import decode_and_save
-    from coach.storage import open_db
 
-    db = open_db()
     model = FakeTextModel(reply="How did you choose the 85% threshold?")
-    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
-    session = flow.start(db, decoded.jd.id, n=2, embedder=None)
+    db, session = worked_session(n=2)
     prefetch = flow.Prefetcher(model=model, embedder=None)
     try:
         for index, answer in enumerate((ANSWERS["specific"], ANSWERS["specific"] + " It shipped.")):
@@ -267,13 +266,9 @@ def test_submitting_while_the_follow_up_is_being_drafted_waits_for_that_draft(is
     """Submitted a moment after typing paused: the draft already running for this exact answer is waited for (what
     it generated is not thrown away and written again), and the rubric's parts do not wait for it."""
     from coach.services import interviewing as flow
-    from coach.services.decoding import decode_and_save
-    from coach.storage import open_db
 
-    db = open_db()
     model = FakeTextModel(reply="How did you choose the 85% threshold?", token_delay_s=0.05)
-    decoded = decode_and_save(db, WORKED_EXAMPLE, embedder=None)
-    session = flow.start(db, decoded.jd.id, n=2, embedder=None)
+    db, session = worked_session(n=2)
     prefetch = flow.Prefetcher(model=model, embedder=None)
     try:
         turn = list(flow.ask_next(db, session, model=model, embedder=None, prefetch=prefetch))[-1].turn
