@@ -5,12 +5,12 @@
 
 The model is loaded as the app loads it (verified by sha256, a context of 4,096, llama.cpp's own threads),
 then it streams `--reps` greedy generations of `--tokens` tokens past end-of-sequence from the benchmark's
-interview prompt. Each repetition's prompt starts with its own number, so the KV cache kept from the one
-before cannot serve it: every repetition evaluates its whole prompt. A fresh process, so that the peak RSS
+interview prompt. Each repetition starts from an empty KV cache (`LlamaCppModel.clear_cache`) and its prompt
+with its own number: every repetition evaluates its whole prompt. A fresh process, so that the peak RSS
 is this model's alone (not the 256 MB array bench.machine reads).
 
-`--exact-prompt` sends the interview prompt itself (one repetition: the warm-up's unrelated words leave
-nothing of it cached), so that the greedy ids can be checked against the ids bench/expected stores for it;
+`--exact-prompt` sends the interview prompt itself (one repetition), so that the greedy ids can be checked
+against the ids bench/expected stores for it;
 `--file` loads a GGUF outside the registry, refused unless it hashes to `--sha256` (bench.interleave).
 """
 
