@@ -1,7 +1,7 @@
 """One short measured run of a real model in a fresh process: prompt speed, decode gaps, peak RSS.
 
     python -m bench.model_run MODEL_ID [--threads N] [--tokens 64] [--reps 3]   -> JSON on stdout
-    python -m bench.model_run LABEL --file PATH --sha256 HEX --exact-prompt --reps 1 --tokens 256
+    python -m bench.model_run LABEL --file PATH --sha256 HEX --exact-prompt --reps 2 --tokens 256
 
 The model is loaded as the app loads it (verified by sha256, a context of 4,096, llama.cpp's own threads),
 then it streams `--reps` greedy generations of `--tokens` tokens past end-of-sequence from the benchmark's
@@ -9,8 +9,8 @@ interview prompt. Each repetition starts from an empty KV cache (`LlamaCppModel.
 with its own number: every repetition evaluates its whole prompt. A fresh process, so that the peak RSS
 is this model's alone (not the 256 MB array bench.machine reads).
 
-`--exact-prompt` sends the interview prompt itself (one repetition), so that the greedy ids can be checked
-against the ids bench/expected stores for it;
+`--exact-prompt` sends the interview prompt itself in every repetition (each from an empty cache), so that
+every repetition's greedy ids can be checked against the ids bench/expected stores for it;
 `--file` loads a GGUF outside the registry, refused unless it hashes to `--sha256` (bench.interleave).
 """
 
@@ -34,8 +34,6 @@ def run(model_id: str, *, threads: int | None, tokens: int, reps: int, file: Pat
     from models.measure import INTERVIEW_PROMPT, measure_stream, peak_rss_bytes
     from models.store import ModelStore
 
-    if exact_prompt and reps != 1:
-        raise ValueError("--exact-prompt is one repetition: a second would find the prompt in the KV cache")
     load_before = loadavg()
     t0 = time.perf_counter()
     if file is not None:
