@@ -1,0 +1,37 @@
+"""The real-postings corpus (data/postings, docs/labelling-postings.md) keeps the guide's shape: each posting once,
+labels from the guide's sets, provenance that groups cross-validation correctly."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlparse
+
+from coach.roleclass import LEVELS
+from coach.taxonomy import FLAVORS
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "postings"
+FIELDS = {"id", "url", "site", "company", "title", "kind", "flavor", "flavor_secondary", "level", "level_basis", "text"}
+
+
+def rows() -> list[dict]:
+    return [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_each_posting_is_stored_once():
+    corpus = rows()
+    repeated = [key for field in ("url", "id") for key, n in Counter(r[field] for r in corpus).items() if n > 1]
+    assert repeated == []
+
+
+def test_entries_follow_the_labelling_guide():
+    for r in rows():
+        assert FIELDS <= set(r), r.get("id")
+        assert r["flavor"] in FLAVORS and r["level"] in LEVELS, r["id"]
+        assert r["flavor_secondary"] in (None, *[f for f in FLAVORS if f != r["flavor"]]), r["id"]
+        assert r["kind"] in ("posting", "description"), r["id"]
+        # Cross-validation groups by site: it must be the URL's host, or one site's postings split across groups.
+        assert r["site"] == urlparse(r["url"]).hostname.removeprefix("www."), r["id"]
+        assert r["text"].strip() and r["level_basis"].strip(), r["id"]
