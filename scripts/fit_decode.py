@@ -79,10 +79,16 @@ def split(rows: list[dict], freeze: bool) -> tuple[list[dict], list[dict]]:
     train = [r for r in rows if not in_test(r["site"])]
     digest = hashlib.sha256(json.dumps(sorted(r["url"] + r["text"] for r in test)).encode()).hexdigest()
     if freeze:
+        # Freezing again (after the corpus grew, before any fit on the new postings) keeps what was frozen
+        # before: the test postings of an earlier freeze have been looked at, the new ones not yet.
+        before = json.loads(SPLIT_FILE.read_text(encoding="utf-8")) if SPLIT_FILE.exists() else None
+        history = (before.pop("history", []) + [before]) if before else []
         SPLIT_FILE.write_text(json.dumps({
             "method": "postings deduplicated by URL; test = sha256(site) % 5 == 0",
+            "frozen": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "test_sha256": digest, "n_test": len(test), "n_train": len(train),
-            "test_sites": sorted({r["site"] for r in test})}, indent=2) + "\n", encoding="utf-8")
+            "test_sites": sorted({r["site"] for r in test}),
+            "test_ids": sorted(r["id"] for r in test), "history": history}, indent=2) + "\n", encoding="utf-8")
         print(f"froze the test split: {len(test)} postings from {len({r['site'] for r in test})} sites")
     if json.loads(SPLIT_FILE.read_text(encoding="utf-8"))["test_sha256"] != digest:
         sys.exit("the test split changed since it was frozen (data/postings/SPLIT.json): refusing to fit")
