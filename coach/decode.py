@@ -273,10 +273,18 @@ def find_verbs(text: str, units: list[Unit]) -> list[VerbResult]:
 
 
 # -- level -----------------------------------------------------------------------------------
+# Years as postings write them: "5+ years", "3-5 yrs", and spelled out, "five years", "one (1) year".
+_NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                            "thirteen fourteen fifteen".split())}
 _YEARS = re.compile(
-    r"(?<![\d.])(\d{1,2})\s*\+?\s*(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\+\s*)?(?:years?|yrs?)\b(?:\s+of)?",
+    r"(?<![\d.])(\d{1,2}|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b(?:\s*\(\d{1,2}\))?)\s*\+?\s*"
+    r"(?:(?:-|–|to)\s*(\d{1,2})\s*\+?\s*)?(?:\+\s*)?(?:or more\s+)?(?:years?|yrs?)\b(?:\s+of)?",
     re.IGNORECASE,
 )
+# What follows the years says they are experience: an activity ("8+ years designing…", "10+ years applying…")
+# or what the years were spent on ("5 years of relevant work").
+_DOING = re.compile(r"\W*(?:\w+ing\b|relevant\b|work\b|post\b|as\b|at\b|on\b|across\b)")
+_TIME_HORIZON = re.compile(r"\b(?:next|past|last|coming|first|within)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _SIGNALS: list[tuple[str, str, float]] = [
     # (kind, pattern, points): Staff signals +2, senior +1, junior -1.
     ("staff", r"\b(?:staff|principal)(?:[\s-]+level)?[\s-]+(?:\w+[\s-]+){0,2}(?:engineer|scientist|role|position)", 2),
@@ -302,14 +310,20 @@ _SIGNALS: list[tuple[str, str, float]] = [
     ("junior", r"\b(?:mid[\s-]level|engineer (?:i|ii)\b)", -1.5),
 ]
 _SIGNAL_PATTERNS = [(kind, re.compile(p, re.IGNORECASE), pts) for kind, p, pts in _SIGNALS]
+# The seniority words of the labelling guide (docs/labelling-postings.md) before a role noun, or a grade after
+# it ("Engineer II"). "Lead" only capitalised, as a title writes it: the verb ("lead the design") is not a level.
+_ROLE = r"(?:\w+[\s-]+){0,3}?(?:engineer|scientist|developer|architect)s?\b"
 _EXPLICIT = [
     ("Staff", re.compile(
-        r"\b(?:staff|principal)[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist)s?\b|\b(?:staff|principal)[\s-]level\b",
+        r"\b(?:staff|principal|distinguished)[\s-]+" + _ROLE + r"|\b(?:staff|principal)[\s-]level\b"
+        r"|\b(?-i:Lead)[\s-]+" + _ROLE + r"|\b(?:tech|technical|team)[\s-]lead\b",
         re.IGNORECASE,
     )),
-    ("L5", re.compile(r"\bsenior[\s-]+(?:\w+[\s-]+){0,3}?(?:engineer|scientist|developer)s?\b|\bsenior[\s-]level\b",
+    ("L5", re.compile(r"\b(?:senior|sr\.?)[\s-]+" + _ROLE + r"|\bsenior[\s-]level\b"
+                      r"|\b(?:engineer|scientist|developer)[\s,]+(?-i:III|3)\b", re.IGNORECASE)),
+    ("L4", re.compile(r"\b(?:junior|entry[\s-]level|new[\s-]grad|early[\s-]career|mid[\s-]level)\b"
+                      r"|\b(?:associate|jr\.?)[\s-]+" + _ROLE + r"|\b(?:engineer|scientist|developer)[\s,]+(?-i:II?|[12])\b",
                       re.IGNORECASE)),
-    ("L4", re.compile(r"\b(?:junior|entry[\s-]level|new[\s-]grad|early[\s-]career|mid[\s-]level)\b", re.IGNORECASE)),
 ]
 
 
@@ -372,10 +386,13 @@ def _years(text: str, units: list[Unit]) -> tuple[int | None, list[Evidence]]:
             continue
         for match in _YEARS.finditer(text, unit.start, unit.end):
             tail = text[match.end() : min(unit.end, match.end() + 60)].lower()
-            if not re.search(r"experience|industry|building|working|shipping|develop|professional|hands-on|in |with ",
-                             tail + " " + unit.text.lower()):
+            if _TIME_HORIZON.search(text[max(unit.start, match.start() - 30) : match.start()]):
+                continue  # "over the next three years": a span of time, not experience asked
+            if not (_DOING.match(tail) or re.search(r"experience|industry|building|working|shipping|develop|"
+                                                    r"professional|hands-on|in |with ", tail + " " + unit.text.lower())):
                 continue
-            years = int(match.group(1))
+            number = match.group(1).split("(")[0].strip().lower()
+            years = int(number) if number.isdigit() else _NUMBER_WORDS[number]
             if years > 25:
                 continue
             found.append((years, Evidence(match.group(0).strip(), (match.start(), match.end()), "years")))

@@ -60,3 +60,35 @@ def test_senior_staff_is_one_mention_of_staff():
 
 def test_grow_toward_a_level_is_not_the_roles_level():
     assert _readings("- Build retrieval pipelines and grow toward staff engineer.")[0] is None
+
+
+# The labelling guide's seniority words (docs/labelling-postings.md), as titles write them.
+@pytest.mark.parametrize("title,level", [
+    ("Lead Machine Learning Engineer - ML/AI", "Staff"),
+    ("Distinguished LLM Engineer", "Staff"),
+    ("Principal AI Architect - Remote", "Staff"),
+    ("Tech Lead, Search Ranking", "Staff"),
+    ("Sr. Machine Learning Engineer, Content Signals", "L5"),
+    ("Software Engineer III, Inference", "L5"),
+    ("Machine Learning Engineer II, Personalization", "L4"),
+    ("Associate ML Engineer", "L4"),
+])
+def test_title_seniority_words_of_the_guide(title, level):
+    assert _readings(f"{title}\n\n- Build and ship ranking models in Python.")[0] == level
+
+
+def test_lead_as_a_verb_names_no_level():
+    assert _readings("- Lead the design of our ML engineer onboarding and evaluation tooling.")[0] is None
+
+
+@pytest.mark.parametrize("bullet,years", [
+    ("8+ years designing, building and launching backend systems", 8),
+    ("10+ years applying AI, machine learning or statistical modelling", 10),
+    ("At least 5 years of relevant work after graduating", 5),
+    ("A degree in statistics plus five years of work or research experience", 5),
+    ("5+ years of experience with Python", 5),
+    ("Over the next three years you can expect more standardization in ML tooling", None),
+])
+def test_years_asked_as_postings_write_them(bullet, years):
+    text = f"Requirements\n- {bullet}"
+    assert level_readings(text, segment(text))[3] == years
