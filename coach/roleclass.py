@@ -2,10 +2,10 @@
 
 The decode's own readings are the features: the weight of each competency cluster, the years
 asked, the level the text names, the lead/define/drive and contribute/support/learn signals of
-seed 000, a fitted vocabulary of the body, the title when there is one, and (with the embedder)
-the text's embedding. The weights are data (`coach/data/decode_model.json`); this module
-applies them with numpy and returns probabilities, not a bare label, so that a close call can
-be shown as one.
+seed 000, a fitted vocabulary of the body (how often each term occurs: emphasis), the title
+when there is one, and (with the embedder) the text's embedding. The weights are data
+(`coach/data/decode_model.json`); this module applies them with numpy and returns probabilities,
+not a bare label, so that a close call can be shown as one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from coach.linear import LinearModel
-from coach.sentences import bag
+from coach.sentences import bag, term_counts
 from models.embeddings import Embedder
 
 MODEL_FILE = "decode_model.json"
@@ -87,7 +87,8 @@ class RoleModel:
     uses_embedding: bool
 
     def features(self, body: str, title: str | None, readings: Readings, vector: np.ndarray | None) -> np.ndarray:
-        parts = [readings.numeric(self.cluster_ids, self.flavors, title is not None), bag([body], self.vocabulary)[0],
+        parts = [readings.numeric(self.cluster_ids, self.flavors, title is not None),
+                 term_counts([body], self.vocabulary)[0],
                  bag([title or ""], self.title_vocabulary)[0] * float(title is not None)]
         if self.uses_embedding:
             assert vector is not None

@@ -170,6 +170,21 @@ def bag(texts: Sequence[str], vocabulary: dict[str, int], *, scoped: bool = Fals
     return out
 
 
+def term_counts(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
+    """log(1 + how often) each vocabulary term (a word or a word pair) occurs in each text.
+
+    What a posting asks for repeatedly is its emphasis; presence alone reads a posting that mentions
+    training once like one built around it."""
+    out = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+    for row, text in enumerate(texts):
+        words = tokens(text)
+        for term in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]:
+            column = vocabulary.get(term)
+            if column is not None:
+                out[row, column] += 1.0
+    return np.log1p(out)
+
+
 def lexical_matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
     shapes = np.stack([shape(t) for t in texts]) if texts else np.zeros((0, len(SHAPE_FEATURES)), np.float32)
     return np.hstack([bag(texts, vocabulary, scoped=True), shapes])

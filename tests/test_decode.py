@@ -1,5 +1,7 @@
 """The deterministic decode (seed 000's method), on real inputs."""
 
+from pathlib import Path
+
 import pytest
 
 from coach.decode import decode
@@ -7,11 +9,9 @@ from coach.segment import segment
 from coach.verbs import lemma
 from models.errors import InputError
 
-WORKED_EXAMPLE = (
-    "Design and own the evaluation infrastructure for our LLM applications. Partner with product and legal to "
-    "define quality thresholds. Debug production regressions and drive root-cause analysis. Experience with RAG "
-    "systems and prompt engineering required. Familiarity with safety and content moderation a plus."
-)
+# Seed 000's worked example (the "evaluation infrastructure" JD); scripts/fit_decode.py checks its fits against it too.
+WORKED_EXAMPLE = (Path(__file__).resolve().parent.parent / "data" / "seed000-worked-example.txt").read_text(
+    encoding="utf-8").strip()
 
 
 def test_the_seeds_worked_example_comes_out_as_the_seed_says():
@@ -194,8 +194,8 @@ AI_PRODUCT = ("- Prototype AI features with designers and PMs\n- Iterate quickly
     ("- Integrate models into production APIs with p95 latency budgets\n- Add monitoring and alerting\n"
      "- Run A/B tests on model changes", "applied_ai_engineer"),
     pytest.param(AI_PRODUCT, "ai_product_engineer", marks=pytest.mark.xfail(
-        strict=True, reason="9 AI-product postings in the corpus, 3 of them in training: the fitted flavor call "
-                            "does not know the class yet (README, 'What the data cannot show')")),
+        strict=True, reason="10 AI-product postings in the corpus, 4 of them in training: the fitted flavor call "
+                            "does not know the class yet (README, 'What this shows, and what it cannot')")),
 ])
 def test_flavor(text, flavor):
     result = decode(text)
