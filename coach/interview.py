@@ -8,7 +8,6 @@ by the bank's own. No two questions in a session are near-duplicates.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
@@ -201,52 +200,23 @@ def rescore_unscored(db: Any, interview_id: int, embedder: Embedder | None) -> i
     return len(stale)
 
 
-class _RubricMemo:
-    """The last few rubrics, by everything they are computed from. Scoring is deterministic, and the draft written
-    while typing paused scores the answer first (coach.services.interviewing.warm_answer): submitting that text
-    then finds its rubric here instead of computing it again beside the draft's prompt evaluation."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._size, self._lock = size, threading.Lock()
-        self._items: dict[tuple, tuple[Embedder | None, RubricResult]] = {}  # the embedder kept: its id stays its own
-
-    def get(self, key: tuple) -> RubricResult | None:
-        with self._lock:
-            found = self._items.get(key)
-        return None if found is None else copy.deepcopy(found[1])  # callers own their rubric
-
-    def put(self, key: tuple, embedder: Embedder | None, rubric: RubricResult) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-            self._items[key] = (embedder, copy.deepcopy(rubric))
-            while len(self._items) > self._size:
-                self._items.pop(next(iter(self._items)))
-
-
-_RUBRICS = _RubricMemo()
-
-
 def score_turn(turn: Turn, answer: str, embedder: Embedder | None) -> RubricResult:
     """The rubric for an answer to this turn's question (deterministic)."""
     # A tailored question keeps its bank question's kind: the rubric is the one the question was chosen for.
     bank = next((q for q in load_bank() if q.id == turn.question_id), None)
-    kind = bank.kind if bank is not None else None
-    key = (answer, turn.text, turn.cluster_id, kind, id(embedder))
-    rubric = _RUBRICS.get(key)
-    if rubric is None:
-        rubric = score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder, kind=kind)
-        _RUBRICS.put(key, embedder, rubric)
-    return rubric
+    return score_answer(answer, question=turn.text, competency=turn.cluster_id, embedder=embedder,
+                        kind=bank.kind if bank is not None else None)
 
 
 def score_and_coach(db: Any, *, answer_id: int, turn: Turn, answer: str,
                     embedder: Embedder | None, model: TextModel | None,
                     cancel: threading.Event | None = None, jd: JDContext | None = None,
-                    draft: Draft | Callable[[], Draft | None] | None = None
+                    draft: Draft | Callable[[], Draft | None] | None = None, rubric: RubricResult | None = None
                     ) -> Iterator[RubricResult | FeedbackEvent]:
     """Score at once (deterministic), yield the rubric, then stream the feedback; save both. A `draft` written
-    for this exact answer while typing paused stands in for the first model part (see `stream_feedback`)."""
-    rubric = score_turn(turn, answer, embedder)
+    for this exact answer while typing paused stands in for the first model part (see `stream_feedback`), and
+    the `rubric` that draft computed for it, when given, is this answer's score."""
+    rubric = rubric if rubric is not None else score_turn(turn, answer, embedder)
     save_score(db, answer_id, rubric, None)  # the score is kept even if feedback is cancelled
     records.insert_event(db, "answer", rubric.competency)
     yield rubric

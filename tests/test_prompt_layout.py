@@ -303,3 +303,37 @@ def test_a_draft_for_another_prompt_is_not_shown():
     events = list(stream_feedback(model, question=QUESTION, answer=ANSWERS["specific"], rubric=rubric, draft=stale))
     shown = [e.text for e in events if isinstance(e, FeedbackDone) and e.slot.id == "follow_up"]
     assert shown == ["How did you choose the 85% threshold?"]
+
+
+def test_submitting_the_drafted_answer_takes_the_drafts_rubric(isolated_home, monkeypatch):
+    # Scoring is deterministic: the draft written while typing paused scored the answer first, so submitting that
+    # exact text takes its rubric instead of scoring it again beside the draft's prompt evaluation.
+    from coach.feedback import draft_key
+    from coach.rubric import RubricResult
+    from coach.services import interviewing as flow
+
+    model = FakeTextModel(reply="How did you choose the 85% threshold?")
+    db, session = worked_session(n=2)
+    turn = list(flow.ask_next(db, session, model=model, embedder=None))[-1].turn
+    scored: list[str] = []
+    real = iv.score_turn
+    monkeypatch.setattr(iv, "score_turn", lambda t, answer, e: scored.append(answer) or real(t, answer, e))
+    prefetch = flow.Prefetcher(model=model, embedder=None)
+    try:
+        flow.warm_answer(session, turn, ANSWERS["specific"], model=model, prefetch=prefetch)
+        assert prefetch.wait(timeout=10) and scored == [ANSWERS["specific"]]
+        answer_id = flow.submit(db, session, turn, ANSWERS["specific"])
+        rubric = next(flow.score(db, answer_id=answer_id, turn=turn, answer=ANSWERS["specific"], embedder=None,
+                                 model=model, session=session, prefetch=prefetch))
+        assert isinstance(rubric, RubricResult) and scored == [ANSWERS["specific"]]  # not scored again
+        assert rubric == real(turn, ANSWERS["specific"], None)
+        rubric.criteria.clear()  # the caller's own copy: the kept one is untouched
+        assert prefetch.rubric_for(draft_key(turn.text, ANSWERS["specific"], turn.cluster_id)).criteria
+        # A changed answer, or a flow without the prefetcher (scripted answers), is scored.
+        turn2 = list(flow.ask_next(db, session, model=model, embedder=None))[-1].turn
+        answer_id = flow.submit(db, session, turn2, ANSWERS["specific"])
+        next(flow.score(db, answer_id=answer_id, turn=turn2, answer=ANSWERS["specific"], embedder=None, model=model,
+                        session=session))
+        assert len(scored) == 2
+    finally:
+        prefetch.close()

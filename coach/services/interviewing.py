@@ -6,6 +6,7 @@ database itself.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import time
@@ -19,6 +20,7 @@ from coach.feedback import Draft, draft_first_part, draft_key
 from coach.matrix import confidences
 from coach.prompting import JDContext, jd_context
 from coach.questions import Question, load_bank
+from coach.rubric import RubricResult
 from coach.services.decoding import Decoded, load_decode
 from coach.taxonomy import load_taxonomy
 from models.embeddings import Embedder
@@ -31,6 +33,7 @@ TAILOR_MAX_TOKENS = 90
 # wrote would be written again), so this only bounds a draft that is stuck; a pasted 200-token answer takes ~10 s
 # to draft on two idle cores of the dev VM (prompt evaluation ~35 tokens/s), more under load. Esc stops the wait.
 DRAFT_WAIT_S = 30.0
+KEPT_DRAFTS = 4  # drafts (and their rubrics) kept for answers that may still be submitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +102,14 @@ def warm_answer(session: Session, turn: iv.Turn, answer_so_far: str, *, model: T
         return
     embedder = prefetch.embedder
 
+    key = draft_key(turn.text, answer_so_far, turn.cluster_id)
+
     def draft(cancel: threading.Event) -> Draft | None:
         rubric = iv.score_turn(turn, answer_so_far, embedder)
+        prefetch.keep_rubric(key, rubric)
         return draft_first_part(model, question=turn.text, answer=answer_so_far, rubric=rubric, jd=jd, cancel=cancel)
 
-    prefetch.warm(draft_key(turn.text, answer_so_far, turn.cluster_id), draft)
+    prefetch.warm(key, draft)
 
 
 def resume(db: Any, interview_id: int, *, embedder: Embedder | None) -> tuple[Session, int]:
@@ -232,6 +238,7 @@ class Prefetcher:
         self._warm: tuple[str, Callable[[threading.Event], object]] | None = None  # (key, job): a feedback draft
         self._warming: str | None = None  # the key of the warm-up taken off `_warm` that is running
         self._drafts: dict[str, object] = {}  # key -> what a warm-up job returned (the latest few)
+        self._rubrics: dict[str, RubricResult] = {}  # key -> the rubric a feedback draft computed (the latest few)
         self._done: dict[str, str | None] = {}
         self._cancel = threading.Event()  # the running job is no longer wanted
         self._closed = False
@@ -275,6 +282,20 @@ class Prefetcher:
             if self._warming is not None and self._job is None:
                 self._cancel.set()
             self._cond.notify_all()
+
+    def keep_rubric(self, key: str, rubric: RubricResult) -> None:
+        """The rubric a feedback draft computed for its answer (scoring is deterministic): submitting that exact
+        answer takes it instead of scoring again beside the draft's prompt evaluation."""
+        with self._cond:
+            self._rubrics.pop(key, None)
+            self._rubrics[key] = copy.deepcopy(rubric)
+            while len(self._rubrics) > KEPT_DRAFTS:
+                self._rubrics.pop(next(iter(self._rubrics)))
+
+    def rubric_for(self, key: str) -> RubricResult | None:
+        with self._cond:
+            found = self._rubrics.get(key)
+        return None if found is None else copy.deepcopy(found)  # the caller owns its copy
 
     def take_draft(self, key: str, *, wait: float = 0.0, cancel: threading.Event | None = None) -> object | None:
         """What the warm-up job for `key` returned (handed out once). While that job is running, wait up to `wait`
@@ -343,7 +364,7 @@ class Prefetcher:
         if result is not None and not cancel.is_set():
             with self._cond:  # `_run` notifies the waiters once `_warming` is cleared
                 self._drafts[key] = result
-                while len(self._drafts) > 4:
+                while len(self._drafts) > KEPT_DRAFTS:
                     self._drafts.pop(next(iter(self._drafts)))
 
     def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
@@ -382,10 +403,12 @@ def score(db: Any, *, answer_id: int, turn: iv.Turn, answer: str, embedder: Embe
     jd: JDContext | None = None
     if model is not None and session is not None and session.decoded.decode.clusters:
         jd = jd_context(model, session.decoded.decode)
+    key = draft_key(turn.text, answer, turn.cluster_id)
+
     def draft() -> Draft | None:  # asked for after the rubric's parts are shown: it may wait for a running draft
-        found = None if prefetch is None else prefetch.take_draft(draft_key(turn.text, answer, turn.cluster_id),
-                                                                  wait=DRAFT_WAIT_S, cancel=cancel)
+        found = None if prefetch is None else prefetch.take_draft(key, wait=DRAFT_WAIT_S, cancel=cancel)
         return found if isinstance(found, Draft) else None
 
     yield from iv.score_and_coach(db, answer_id=answer_id, turn=turn, answer=answer, embedder=embedder, model=model,
-                                  cancel=cancel, jd=jd, draft=draft)
+                                  cancel=cancel, jd=jd, draft=draft,
+                                  rubric=None if prefetch is None else prefetch.rubric_for(key))
