@@ -99,7 +99,12 @@ def ngrams(text: str) -> frozenset[str]:
 
 
 def _with_bigrams(words: list[str]) -> frozenset[str]:
-    return frozenset(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+    return frozenset(_terms(words))
+
+
+def _terms(words: list[str]) -> list[str]:
+    """Every unigram and bigram occurrence, as fitted vocabularies spell them ("word pair")."""
+    return [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]
 
 
 # A negation's scope: from the negating word to the end of its clause (Das & Chen's marking, as in sentiment
@@ -177,8 +182,7 @@ def term_counts(texts: Sequence[str], vocabulary: dict[str, int]) -> np.ndarray:
     training once like one built around it."""
     out = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
     for row, text in enumerate(texts):
-        words = tokens(text)
-        for term in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]:
+        for term in _terms(tokens(text)):
             column = vocabulary.get(term)
             if column is not None:
                 out[row, column] += 1.0

@@ -287,10 +287,7 @@ class Prefetcher:
         """The rubric a feedback draft computed for its answer (scoring is deterministic): submitting that exact
         answer takes it instead of scoring again beside the draft's prompt evaluation."""
         with self._cond:
-            self._rubrics.pop(key, None)
-            self._rubrics[key] = copy.deepcopy(rubric)
-            while len(self._rubrics) > KEPT_DRAFTS:
-                self._rubrics.pop(next(iter(self._rubrics)))
+            _keep_latest(self._rubrics, key, copy.deepcopy(rubric))
 
     def rubric_for(self, key: str) -> RubricResult | None:
         with self._cond:
@@ -363,9 +360,7 @@ class Prefetcher:
             return  # a warm-up that cannot run costs nothing but the time it would have saved
         if result is not None and not cancel.is_set():
             with self._cond:  # `_run` notifies the waiters once `_warming` is cleared
-                self._drafts[key] = result
-                while len(self._drafts) > KEPT_DRAFTS:
-                    self._drafts.pop(next(iter(self._drafts)))
+                _keep_latest(self._drafts, key, result)
 
     def _attempt(self, decode: Decode, question: Question, cancel: threading.Event) -> str | None | object:
         """One try; NOT_READY when user-facing work pre-empted it (the loop tries again once the model is idle)."""
@@ -391,6 +386,14 @@ def submit(db: Any, session: Session, turn: iv.Turn, answer: str) -> int:
     if answer_id is None:
         raise InputError(f"question {turn.idx + 1} is already answered", hint="Ctrl+N (or the next prompt) moves on")
     return answer_id
+
+
+def _keep_latest(store: dict[str, Any], key: str, value: Any) -> None:
+    """Keep `value` under `key` as the newest entry; the oldest go beyond KEPT_DRAFTS."""
+    store.pop(key, None)
+    store[key] = value
+    while len(store) > KEPT_DRAFTS:
+        store.pop(next(iter(store)))
 
 
 def score(db: Any, *, answer_id: int, turn: iv.Turn, answer: str, embedder: Embedder | None,
