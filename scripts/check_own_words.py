@@ -17,7 +17,10 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fit_decode import postings  # noqa: E402
+
 # Words that carry wording: a run needs at least this share of them to be reported, not a list of tool names.
 _FUNCTION_WORDS = frozenset("a an and are as at be by for from has have in is it of on or our that the their this "
                             "to we will with you your".split())
@@ -52,8 +55,7 @@ def main() -> int:
     parser.add_argument("sources", type=Path)
     parser.add_argument("--min-words", type=int, default=8)
     args = parser.parse_args()
-    entries = {json.loads(line)["id"]: json.loads(line) for path in sorted((ROOT / "data" / "postings").glob("*.jsonl"))
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    entries = {row["id"]: row for row in postings()}
     found = 0
     for line in args.sources.read_text(encoding="utf-8").splitlines():
         if not line.strip():

@@ -192,10 +192,11 @@ def keeps_the_seed(model_data: dict, embedder) -> bool:
 
 
 def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool = False, *, embedder=None
-               ) -> tuple[tuple[float, tuple[int, bool]], list[str], list, dict]:
+               ) -> tuple[tuple[float, tuple[int, bool]], list[str], list, dict, dict]:
     """The C and feature set with the best accuracy by cross-validation grouped by site (train only), among those
-    whose fit keeps seed 000's worked example (not checked for the title-only baseline). Also returns what the
-    best candidate without that condition reached, for the report."""
+    whose fit keeps seed 000's worked example (not checked for the title-only baseline); its CV calls and
+    probabilities; what the best candidate without that condition reached, for the report; and its fit on all
+    the examples."""
     groups = [e.row["site"] for e in examples]
     configs = [(0, False)] if title_only else [k for k in CONFIGS if mode == "hybrid" or not k[1]]
     best, unconditioned, refused = None, None, 0
@@ -211,15 +212,18 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
                 unconditioned = ((c, config), acc)
             if best is not None and acc <= best[1]:
                 continue
-            if not title_only and not keeps_the_seed(fit_one(examples, target, mode, c, config), embedder):
+            fitted = None if title_only else fit_one(examples, target, mode, c, config)
+            if fitted is not None and not keeps_the_seed(fitted, embedder):
                 refused += 1
                 continue
-            best = ((c, config), acc, predicted)
+            best = ((c, config), acc, predicted, fitted)
     assert best is not None, "no candidate keeps seed 000's worked example"
+    (c, config), _, _, fitted = best
+    fitted = fitted or fit_one(examples, target, mode, c, config, title_only=title_only)
     note = {"best_without_the_seed_condition": {"C": unconditioned[0][0], "body_vocabulary": unconditioned[0][1][0],
                                                  "accuracy": round(unconditioned[1], 3)},
             "candidates_refused_by_the_seed_condition": refused}
-    return best[0], [p[0] for p in best[2]], [p[1] for p in best[2]], note
+    return best[0], [p[0] for p in best[2]], [p[1] for p in best[2]], note, fitted
 
 
 def evaluate(examples: list[Example], predicted: list[str], target: str) -> dict:
@@ -329,8 +333,7 @@ def main() -> None:
         train = [Example(r, t, emb) for r in train_rows for t in (False, True)]
         test = [Example(r, t, emb) for r in test_rows for t in (False, True)]
         for target in ("flavor", "level"):
-            (c, config), cv_pred, cv_probs, selection = grouped_cv(train, target, mode, embedder=emb)
-            model = fit_one(train, target, mode, c, config)
+            (c, config), cv_pred, cv_probs, selection, model = grouped_cv(train, target, mode, embedder=emb)
             out["models"].append(model)
             test_pred = [p for p, _ in predict(model, test)]
             entry = {"C": c, "features": {"body_vocabulary": config[0], "embedding": config[1]}, "selection": selection,
@@ -341,8 +344,7 @@ def main() -> None:
                 entry[f"frozen test split: only its {len(fresh) // 2} postings no earlier fit was tested on"] = evaluate(
                     [test[i] for i in fresh], [test_pred[i] for i in fresh], target)
             if mode == "hybrid":
-                (tc, tconfig), _, _, _ = grouped_cv(train, target, mode, title_only=True)
-                title_model = fit_one(train, target, mode, tc, tconfig, title_only=True)
+                _, _, _, _, title_model = grouped_cv(train, target, mode, title_only=True)
                 titled_test = [e for e in test if e.with_title]
                 entry["baseline: title only (frozen test, with title)"] = scores(
                     [label_of(e, target) for e in titled_test],
