@@ -1,12 +1,17 @@
 """Find runs of words a corpus entry kept in its source page's wording (data/postings, "own words").
 
     .venv/bin/python scripts/check_own_words.py SOURCES.jsonl [--min-words 8]
+    .venv/bin/python scripts/check_own_words.py --previous REV [--min-words 7]
 
 SOURCES.jsonl holds, per line, {"id": <posting id>, "source": <the page's text as fetched>}; it is the
 page's wording, so it stays outside the repo. Prints, for each entry, every run of at least `--min-words`
 consecutive words (case and punctuation ignored) that the entry's text shares with its source, longest
 first, and exits 1 when any entry has one. A run made only of names and numbers (a list of tools, years)
 is a fact, not wording, and is not reported.
+
+--previous REV compares each entry with its own text at git revision REV instead: the corpus was written
+from the pages and then reworded a second time (2026-12-01) so that no entry keeps a run of 7 words or
+more of its earlier text (`--previous ab700c8`), whatever runs of the page that earlier text kept.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,17 +56,33 @@ def shared_runs(text: str, source: str, min_words: int) -> list[str]:
     return sorted(runs, key=lambda run: len(run.split()), reverse=True)
 
 
+def previous_texts(rev: str) -> list[dict]:
+    """Each entry's text at git revision `rev`, as {"id", "source"} items."""
+    root = Path(__file__).resolve().parent.parent
+    names = subprocess.run(["git", "ls-tree", "--name-only", rev, "data/postings/"], cwd=root, check=True,
+                           capture_output=True, text=True).stdout.split()
+    items = []
+    for name in names:
+        if name.endswith(".jsonl"):
+            text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=root, check=True, capture_output=True,
+                                  text=True).stdout
+            items += [{"id": row["id"], "source": row["text"]} for row in map(json.loads, text.splitlines())]
+    return items
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sources", type=Path)
+    parser.add_argument("sources", type=Path, nargs="?")
+    parser.add_argument("--previous", metavar="REV", help="compare with each entry's text at this git revision")
     parser.add_argument("--min-words", type=int, default=8)
     args = parser.parse_args()
+    if (args.sources is None) == (args.previous is None):
+        parser.error("give SOURCES.jsonl or --previous REV")
     entries = {row["id"]: row for row in postings()}
+    items = previous_texts(args.previous) if args.previous else [
+        json.loads(line) for line in args.sources.read_text(encoding="utf-8").splitlines() if line.strip()]
     found = 0
-    for line in args.sources.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
+    for item in items:
         entry = entries.get(item["id"])
         if entry is None:
             print(f"{item['id']}: not in the corpus")

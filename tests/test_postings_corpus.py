@@ -35,3 +35,19 @@ def test_entries_follow_the_labelling_guide():
         # Cross-validation groups by site: it must be the URL's host, or one site's postings split across groups.
         assert r["site"] == urlparse(r["url"]).hostname.removeprefix("www."), r["id"]
         assert r["text"].strip() and r["level_basis"].strip(), r["id"]
+
+
+def test_each_labelled_bullet_is_in_its_posting_as_written():
+    # The cluster check finds a labelled bullet in the text by its words; one reworded in the text but not in its
+    # label would silently drop out of the measure.
+    missing = [(r["id"], b["bullet"][:50]) for r in rows() for b in r.get("bullet_clusters") or []
+               if b["bullet"] not in r["text"]]
+    assert missing == []
+
+
+def test_a_removed_duplicate_opening_does_not_come_back():
+    removed = json.loads((CORPUS / "DUPLICATES.json").read_text(encoding="utf-8"))["removed"]
+    present = {r["url"] for r in rows()} | {r["id"] for r in rows()}
+    ids = {r["id"] for r in rows()}
+    assert [d["id"] for d in removed if d["url"] in present or d["id"] in present] == []
+    assert all(d["kept"] in ids for d in removed)
