@@ -25,8 +25,10 @@ import numpy as np
 N_CTX = 4096  # the app's context (models/loader.py)
 KV_BYTES = 2  # llama.cpp's default KV cache type: f16
 # The tokens a question's new part makes the model evaluate before its first word when it was not prepared
-# in the background (scripts/prompt_tokens.py on a 2,016-character JD, the 1.5B tokenizer: 123-141; README,
-# "What you wait for"), after the system prompt and JD already in the cache (613 tokens: the read's prompt).
+# in the background (scripts/prompt_tokens.py on the flow benchmark's JD as it read before the corpus was reworded,
+# 2,016 characters, the 1.5B tokenizer: 123-141; on today's 2,137-character wording 119-137 after 619), after the
+# system prompt and JD already in the cache (613 tokens: the read's prompt). Kept: the predictions in the README
+# were made with these, and 4 tokens move them by less than their own doubt.
 QUESTION_NEW_TOKENS = 141
 JD_PREFIX_TOKENS = 613
 BORDERLINE = 0.20

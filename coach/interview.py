@@ -33,6 +33,7 @@ from models.runtime import ChatMessage, TextModel
 
 NEAR_DUPLICATE = 0.80  # cosine between two questions' vectors
 NEAR_DUPLICATE_WORDS = 0.6  # word-set overlap, when no embedder is loaded
+TAILOR_PHRASES = 4  # the JD's phrases for the competency shown to the model, in the order the decode found them
 TAILOR_DRIFT = 0.08  # a tailored question may lose at most this much similarity to its competency
 
 
@@ -95,7 +96,7 @@ def tailor_messages(question: Question, decode: Decode, jd: JDContext | None = N
     """The tailoring prompt in the layout of every step of a JD: system and JD first (`jd`, the shared prefix;
     the whole JD when none is given), this question's part last."""
     cluster = next(c for c in decode.clusters if c.id == question.cluster)
-    phrases = "; ".join(f"“{defuse(decode.text[s:e])}”" for s, e in cluster.spans[:4])
+    phrases = "; ".join(f"“{defuse(decode.text[s:e])}”" for s, e in cluster.spans[:TAILOR_PHRASES])
     if jd is None:
         jd = JDContext(context_text(decode.text, decode), len(decode.text), len(decode.text))
     return prompt_messages(jd, (

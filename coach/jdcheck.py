@@ -3,20 +3,26 @@ what it is, and decoded into nothing: no clusters, no level, no flavor claimed.
 
 Each check reads a general property of the kind of text, not a phrase of one example: résumés
 list past-tense achievements and speak in the first person, never to a reader; recruiters write
-to a person about a call, or a letter with no list of requirements; English text is a fifth
-function words. None of them fires on any of the 208 real postings of data/postings/ (a test
-checks it).
+to a person about a call, or a letter with no list of requirements. Whether a text is English is fitted
+on data (scripts/fit_language_check.py): the share of its words that real postings use, once it has enough
+words to tell. None of the checks fires on any real posting of data/postings/ (a test checks it).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 
-from coach.segment import Unit
+from coach.segment import BULLET, Unit
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_ENGLISH = frozenset("""the and to of a in for with you we our is are on as be will or your an at by this that from
-have it can who us their all more about into what how work team""".split())
+LANGUAGE_FILE = Path(__file__).resolve().parent / "data" / "language_check.json"
+# A word is a run of two or more letters (a single letter is a word in many languages, or a piece of "e.g.",
+# so it tells none apart); in scripts written without spaces (Chinese, Japanese) each character is one.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_UNSPACED}]|[^\W\d_{_UNSPACED}]{{2,}}", re.UNICODE)
 _PAST_START = re.compile(r"^(?:[A-Z][a-z]+ed|Built|Led|Ran|Wrote|Drove|Made|Grew|Cut|Shipped|Won|Taught|Took|Set|"
                          r"Brought|Sold|Spoke|Held|Began|Became)\b")
 _DATE_RANGE = re.compile(r"\b(?:19|20)\d\d\s*(?:-|–|—|to)\s*(?:(?:19|20)\d\d|present|now|current)\b", re.IGNORECASE)
@@ -37,18 +43,30 @@ _OUTREACH = re.compile(r"\b(?:your (?:profile|background|experience|cv|resume)|c
 # bulleted line lists no requirements, whatever words its recruiter chose ("Interested? Reply with a time").
 _SIGN_OFF = re.compile(r"^\s*(?:best|thanks|thank you|cheers|(?:kind |best |warm )?regards|sincerely|all the best)\b"
                        r"[^\n]{0,40}$", re.IGNORECASE | re.MULTILINE)
-_BULLET = re.compile(r"^\s*(?:[-*•▪◦·]|\d+[.)])\s+\S", re.MULTILINE)
 
 
-def english_share(text: str) -> float:
-    words = [w.lower() for w in _WORD.findall(text)]
-    return sum(w in _ENGLISH for w in words) / len(words) if words else 0.0
+def tokens(text: str, spans: bool = False) -> Iterator:
+    """The words of a text (or their (start, end) spans)."""
+    for match in _TOKEN.finditer(text):
+        yield match.span() if spans else match.group()
+
+
+@cache
+def _language_rule() -> tuple[int, float, frozenset[str]]:
+    fitted = json.loads(LANGUAGE_FILE.read_text(encoding="utf-8"))
+    return fitted["min_words"], fitted["max_share"], frozenset(fitted["words"])
+
+
+def not_english(text: str) -> bool:
+    """Fewer than the fitted share of English words, in a text long enough to tell (scripts/fit_language_check.py)."""
+    min_words, max_share, english = _language_rule()
+    words = [w.lower() for w in tokens(text)]
+    return len(words) >= min_words and sum(w in english for w in words) < max_share * len(words)
 
 
 def not_a_jd(text: str, units: list[Unit]) -> str | None:
     """A one-line note saying what the text is instead, or None when it reads as a job description."""
-    words = _WORD.findall(text)
-    if len(words) >= 30 and english_share(text) < 0.07:
+    if not_english(text):
         return "This does not read as English: the decoder reads English postings only, so nothing was decoded."
     starts = [u for u in units if u.section != "noise" and len(u.text.split()) >= 3]
     past = sum(bool(_PAST_START.match(u.text.strip("-•* \t"))) for u in starts)
@@ -58,7 +76,7 @@ def not_a_jd(text: str, units: list[Unit]) -> str | None:
         return ("This reads like a résumé (past-tense achievements, dates, education, the first person), "
                 "not a job description: "
                 "paste the posting you are applying to. Nothing was decoded.")
-    letter_without_list = _SIGN_OFF.search(text[-300:]) and not _BULLET.search(text)
+    letter_without_list = _SIGN_OFF.search(text[-300:]) and not any(BULLET.match(line) for line in text.splitlines())
     if _GREETING.search(text[:200]) and (len(_OUTREACH.findall(text)) >= 2 or letter_without_list):
         return ("This reads like a recruiter's message, not a job description: it asks for your time but lists no "
                 "requirements to decode. Ask them for the posting.")

@@ -18,7 +18,7 @@ Section = Literal["main", "nice", "noise"]
 
 NICE_WEIGHT = 0.5
 
-_BULLET = re.compile(r"^\s*(?:[-*•·‣▪◦●○■□➢➤►–—]|\d{1,2}[.)]|[a-zA-Z][.)](?=\s)|\(\d{1,2}\)|\[[ xX]?\])\s+")
+BULLET = re.compile(r"^\s*(?:[-*+•·‣▪◦●○■□➢➤►–—]|\d{1,2}[.)]|[a-zA-Z][.)](?=\s)|\(\d{1,2}\)|\[[ xX]?\])\s+")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+")
 _NICE = re.compile(
     r"\b(nice[\s-]to[\s-]haves?|bonus(?: points)?|preferred(?: qualifications| skills| experience)?|a plus|pluses|"
@@ -73,7 +73,7 @@ def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
         return True
     if len(words) > 6 or stripped[-1] in ".!?,;":
         return False
-    next_is_bullet = next_line is not None and bool(_BULLET.match(next_line))
+    next_is_bullet = next_line is not None and bool(BULLET.match(next_line))
     known = bool(_MAIN_HEADING.search(stripped) or _NICE.search(stripped) or _NOISE_HEADING.search(stripped))
     return known or next_is_bullet or stripped.isupper()
 
@@ -141,7 +141,7 @@ def segment(text: str) -> list[Unit]:
         if not body.strip():
             continue
         next_line = next((nl for nl in lines[index + 1 :] if nl.strip()), None)
-        bullet = _BULLET.match(body)
+        bullet = BULLET.match(body)
         if _is_heading(body, next_line, bool(bullet)):
             heading = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
             section = _section_of(heading)

@@ -25,22 +25,24 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import fit_decode as fd  # noqa: E402
 
+from coach.render import UNSURE  # noqa: E402
 from coach.roleclass import call, model_from_dict  # noqa: E402
 
 OUT = ROOT / "docs" / "decode-errors.md"
 
 
-def shipped_config(target: str) -> tuple[float, tuple]:
+def shipped_config(target: str) -> tuple[float, tuple, float]:
     entry = json.loads((ROOT / "docs" / "decode-report.json").read_text(encoding="utf-8"))["results"][f"hybrid {target}"]
     features = entry["features"]
-    return entry["C"], tuple(features.values())
+    return entry["C"], tuple(features.values()), entry["selection"].get("temperature", 1.0)
 
 
 def cv_calls(train: list, target: str) -> list:
-    c, config = shipped_config(target)
+    c, config, temperature = shipped_config(target)
     out: list = [None] * len(train)
     for tr, te in GroupKFold(n_splits=5).split(train, groups=[e.row["site"] for e in train]):
-        model = model_from_dict(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config))
+        fitted, _ = fd.with_temperature(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config), [], temperature)
+        model = model_from_dict(fitted)
         for i in te:
             out[i] = call(model, train[i].body, train[i].title, train[i].readings, train[i].vector)
     return out
@@ -61,6 +63,13 @@ def section(train: list, calls: list, target: str) -> list[str]:
         by_title = sum(e.row.get("level_basis", "").lower().startswith("title") for e, _ in untitled)
         lines += ["", f"Misses on the copy without a title whose label was decided by the title (level_basis "
                       f"'title: ...'): {by_title} of {len(untitled)}."]
+    unsure = [(e, k) for e, k in zip(train, calls) if k.probabilities[k.value] < UNSURE]
+    sure = [(e, k) for e, k in zip(train, calls) if k.probabilities[k.value] >= UNSURE]
+    in_top_two = sum(fd.label_of(e, target) in sorted(k.probabilities, key=k.probabilities.get)[-2:] for e, k in unsure)
+    lines += ["", f"Calls under {UNSURE:.0%} (shown with their runner-up): {len(unsure)}, right "
+                  f"{sum(k.value == fd.label_of(e, target) for e, k in unsure) / max(len(unsure), 1):.0%}, the truth among "
+                  f"the top two {in_top_two / max(len(unsure), 1):.0%}; calls at {UNSURE:.0%} or more: {len(sure)}, right "
+                  f"{sum(k.value == fd.label_of(e, target) for e, k in sure) / max(len(sure), 1):.0%}."]
     lines += ["", "| posting | title given | truth | called | probabilities | strongest drivers |", "|---|---|---|---|---|---|"]
     for e, k in misses:
         probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(k.probabilities.items(), key=lambda kv: -kv[1])[:3])

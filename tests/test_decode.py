@@ -23,9 +23,8 @@ def test_the_seeds_worked_example_comes_out_as_the_seed_says():
     assert all(weight < 2 for _, weight in clusters[2:])
     assert {c for c, _ in clusters[2:]} == {"cross_functional", "retrieval_rag", "prompting", "safety_privacy"}
     assert [v.verb for v in result.verbs] == ["design", "own", "partner", "define", "debug", "drive"]
-    # "lead/define/drive indicate senior-level (L5+)": L5 or above, with the doubt between them shown.
-    top_two = sorted(result.level.scores, key=result.level.scores.get)[-2:]
-    assert result.level.value in ("L5", "Staff") and set(top_two) == {"L5", "Staff"}
+    # "lead/define/drive indicate senior-level (L5+)": called L5 or above, and L5-or-above more likely than not.
+    assert result.level.value in ("L5", "Staff") and result.level.scores["L5"] + result.level.scores["Staff"] > 0.5
     assert result.flavor.value == "llm_engineer"
 
 
@@ -123,15 +122,18 @@ def test_empty_jd_is_a_clear_error(text):
         decode(text)
 
 
-@pytest.mark.parametrize("text", [
-    "Preheat the oven to 200C. Whisk four eggs with the sugar until pale, fold in the flour and bake for 25 minutes.",
-    "Nous recherchons une personne motivée pour rejoindre notre équipe à Lyon. Vous aimez le fromage et le vélo.",
-    "我们正在寻找一位热爱美食的厨师，负责准备每日菜单并管理厨房团队。",
+@pytest.mark.parametrize(("text", "note"), [
+    ("Preheat the oven to 200C. Whisk four eggs with the sugar until pale, fold in the flour and bake for 25 minutes.",
+     "No recognisable competency"),
+    # Other languages are named as such, before any competency is looked for.
+    ("Nous recherchons une personne motivée pour rejoindre notre équipe à Lyon. Vous aimez le fromage et le vélo.",
+     "This does not read as English"),
+    ("我们正在寻找一位热爱美食的厨师，负责准备每日菜单并管理厨房团队。", "This does not read as English"),
 ])
-def test_text_with_no_competency_says_so_instead_of_inventing(text):
+def test_text_with_no_competency_says_so_instead_of_inventing(text, note):
     result = decode(text)
     assert result.clusters == [] and result.level.value is None and result.flavor.value is None
-    assert result.notes and result.notes[0].startswith("No recognisable competency")
+    assert result.notes and result.notes[0].startswith(note)
 
 
 def test_a_huge_jd_is_decoded_whole():
@@ -177,9 +179,11 @@ def test_level_signals(text, level):
     "- Lead, define and drive our retrieval roadmap; own the eval platform end to end",
 ])
 def test_lead_define_drive_reads_as_l5_or_above(text):
-    """Seed 000: "lead", "define", "drive" indicate senior-level (L5+)."""
-    scores = decode(text).level.scores
-    assert scores["L4"] == min(scores.values()) and scores["L5"] + scores["Staff"] > 0.6, scores
+    """Seed 000: "lead", "define", "drive" indicate senior-level (L5+): called L5 or above, with most of the
+    probability there. (Which of L4 and Staff is the likelier doubt the seed does not say; the fitted model,
+    which treats the levels as unordered classes, gives a short text's leftover mass to L4 about as often.)"""
+    result = decode(text).level
+    assert result.value in ("L5", "Staff") and result.scores["L5"] + result.scores["Staff"] > 0.6, result.scores
 
 
 AI_PRODUCT = ("- Prototype AI features with designers and PMs\n- Iterate quickly on user feedback\n"
@@ -194,8 +198,8 @@ AI_PRODUCT = ("- Prototype AI features with designers and PMs\n- Iterate quickly
     ("- Integrate models into production APIs with p95 latency budgets\n- Add monitoring and alerting\n"
      "- Run A/B tests on model changes", "applied_ai_engineer"),
     pytest.param(AI_PRODUCT, "ai_product_engineer", marks=pytest.mark.xfail(
-        strict=True, reason="10 AI-product postings in the corpus, 4 of them in training: the fitted flavor call "
-                            "does not know the class yet (README, 'What this shows, and what it cannot')")),
+        strict=True, reason="14 AI-product postings in the corpus, 8 of them in training: the fitted flavor call "
+                            "rarely says the class from a few bullets (README, 'What this shows, and what it cannot')")),
 ])
 def test_flavor(text, flavor):
     result = decode(text)
@@ -248,6 +252,31 @@ NOT_JDS = {
                          "Datenpipelines und verbessern die Latenz. Drei Jahre Erfahrung mit Python und PyTorch.",
                          "English"),
 }
+
+
+SHORT_POSTINGS = {
+    # Other languages, shorter than the 30 words the check once needed (written for this test).
+    "Spanish, 25 words": ("Ingeniero de aprendizaje automático. Buscamos a alguien que entrene modelos y los lleve a "
+                          "producción. Requisitos: cinco años de experiencia con Python y trabajo en equipo.", False),
+    "Polish, 14 words": ("Inżynier uczenia maszynowego: budowa potoków danych, wdrażanie modeli, trzy lata "
+                         "doświadczenia z Pythonem.", False),
+    "Chinese, a title and two lines": ("机器学习工程师\n负责训练和部署推荐模型\n三年以上 Python 经验", False),
+    # Short English pastes a user makes: a title and a bullet or two, a list of tools.
+    "English title and bullets": ("Senior LLM Engineer\n- Build RAG pipelines for our support assistant\n"
+                                  "- Own the evaluation harness", True),
+    "English tool list": ("Requirements: Python, PyTorch, Kubernetes, Airflow, Spark, MLflow, Ray, vLLM, "
+                          "Triton, ONNX, CUDA, Terraform", True),
+}
+
+
+@pytest.mark.parametrize("name", SHORT_POSTINGS)
+def test_short_text_is_decoded_only_when_english(name):
+    text, english = SHORT_POSTINGS[name]
+    result = decode(text)
+    if english:
+        assert not result.notes and result.clusters
+    else:
+        assert result.clusters == [] and result.flavor.value is None and "English" in result.notes[0]
 
 
 @pytest.mark.parametrize("name", NOT_JDS)
