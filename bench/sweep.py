@@ -48,11 +48,16 @@ SWEEP_POSTINGS = (
 )
 
 
+def postings_by_id() -> dict[str, dict]:
+    """The corpus of real postings (data/postings), by id: the benchmarks' real text, pinned by id."""
+    return {p["id"]: p for path in sorted((ROOT / "data/postings").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+            for p in [json.loads(line)]}
+
+
 def real_text() -> str:
     """The pinned postings' text, in that order: real job descriptions, more than the longest prompt needs."""
-    postings = {p["id"]: p for path in sorted((ROOT / "data/postings").glob("*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-                for p in [json.loads(line)]}
+    postings = postings_by_id()
     return "\n\n".join(postings[i]["text"] for i in SWEEP_POSTINGS)
 
 

@@ -15,7 +15,6 @@ goodput of the rounds' interactions against the profile's targets (bench/goodput
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from bench.conftest import ROOT, percentiles, report
+from bench.sweep import postings_by_id
 from bench.test_interview_speed import ANSWER as INTERVIEW_ANSWER
 
 ROUNDS = int(os.environ.get("COACH_FLOW_ROUNDS", "5"))
@@ -50,9 +50,7 @@ BENCH_POSTINGS = {
 
 def real_jd(chars: int) -> tuple[str, str]:
     """The real posting(s) the flows use for a JD of about `chars` characters. Returns (text, what it is)."""
-    postings = {p["id"]: p for path in sorted((ROOT / "data/postings").glob("*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-                for p in [json.loads(line)]}
+    postings = postings_by_id()
     ids = BENCH_POSTINGS[chars]
     return "\n\n".join(postings[i]["text"] for i in ids).strip(), " + ".join(ids)
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Collection, Iterator
 from functools import cache
 from pathlib import Path
 
 from coach.segment import BULLET, Unit
+from models.errors import CoachError
 
 LANGUAGE_FILE = Path(__file__).resolve().parent / "data" / "language_check.json"
 # A word is a run of two or more letters (a single letter is a word in many languages, or a piece of "e.g.",
@@ -40,28 +42,39 @@ _OUTREACH = re.compile(r"\b(?:your (?:profile|background|experience|cv|resume)|c
                        r"are you open to|i(?:'m| am) a recruiter|on behalf of)\b", re.IGNORECASE)
 
 # A letter's shape: a greeting on top and a sign-off at the end (no corpus posting has either). A letter with no
-# bulleted line lists no requirements, whatever words its recruiter chose ("Interested? Reply with a time").
+# list lists no requirements, whatever words its recruiter chose ("Interested? Reply with a time"); a list is two
+# bulleted lines or more (a signature such as "– Tom" is one).
 _SIGN_OFF = re.compile(r"^\s*(?:best|thanks|thank you|cheers|(?:kind |best |warm )?regards|sincerely|all the best)\b"
                        r"[^\n]{0,40}$", re.IGNORECASE | re.MULTILINE)
 
 
 def tokens(text: str, spans: bool = False) -> Iterator:
-    """The words of a text (or their (start, end) spans)."""
-    for match in _TOKEN.finditer(text):
+    """The words of a text (or their (start, end) spans), accents composed first (NFC) so that a letter and its
+    combining mark stay one word. Spans are of the composed text."""
+    for match in _TOKEN.finditer(unicodedata.normalize("NFC", text)):
         yield match.span() if spans else match.group()
+
+
+def english_share(words: list[str], english: Collection[str]) -> float:
+    """The share of the (lowercased) words that are in the English list; 1.0 for no words."""
+    return sum(w in english for w in words) / len(words) if words else 1.0
 
 
 @cache
 def _language_rule() -> tuple[int, float, frozenset[str]]:
-    fitted = json.loads(LANGUAGE_FILE.read_text(encoding="utf-8"))
-    return fitted["min_words"], fitted["max_share"], frozenset(fitted["words"])
+    try:
+        fitted = json.loads(LANGUAGE_FILE.read_text(encoding="utf-8"))
+        return int(fitted["min_words"]), float(fitted["max_share"]), frozenset(fitted["words"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CoachError(f"the language check's fitted data {LANGUAGE_FILE} is missing or damaged ({error})",
+                         hint="reinstall coach, or run scripts/fit_language_check.py") from error
 
 
 def not_english(text: str) -> bool:
     """Fewer than the fitted share of English words, in a text long enough to tell (scripts/fit_language_check.py)."""
     min_words, max_share, english = _language_rule()
     words = [w.lower() for w in tokens(text)]
-    return len(words) >= min_words and sum(w in english for w in words) < max_share * len(words)
+    return len(words) >= min_words and english_share(words, english) < max_share
 
 
 def not_a_jd(text: str, units: list[Unit]) -> str | None:
@@ -76,7 +89,7 @@ def not_a_jd(text: str, units: list[Unit]) -> str | None:
         return ("This reads like a résumé (past-tense achievements, dates, education, the first person), "
                 "not a job description: "
                 "paste the posting you are applying to. Nothing was decoded.")
-    letter_without_list = _SIGN_OFF.search(text[-300:]) and not any(BULLET.match(line) for line in text.splitlines())
+    letter_without_list = _SIGN_OFF.search(text[-300:]) and sum(bool(BULLET.match(line)) for line in text.splitlines()) < 2
     if _GREETING.search(text[:200]) and (len(_OUTREACH.findall(text)) >= 2 or letter_without_list):
         return ("This reads like a recruiter's message, not a job description: it asks for your time but lists no "
                 "requirements to decode. Ask them for the posting.")

@@ -66,7 +66,8 @@ def previous_texts(rev: str) -> list[dict]:
         if name.endswith(".jsonl"):
             text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=root, check=True, capture_output=True,
                                   text=True).stdout
-            items += [{"id": row["id"], "source": row["text"]} for row in map(json.loads, text.splitlines())]
+            items += [{"id": row["id"], "source": row["text"]}
+                      for row in map(json.loads, filter(str.strip, text.splitlines()))]
     return items
 
 
@@ -74,10 +75,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sources", type=Path, nargs="?")
     parser.add_argument("--previous", metavar="REV", help="compare with each entry's text at this git revision")
-    parser.add_argument("--min-words", type=int, default=8)
+    parser.add_argument("--min-words", type=int, help="8 against pages' text, 7 against an earlier revision")
     args = parser.parse_args()
     if (args.sources is None) == (args.previous is None):
         parser.error("give SOURCES.jsonl or --previous REV")
+    if args.min_words is None:
+        args.min_words = 7 if args.previous else 8
     entries = {row["id"]: row for row in postings()}
     items = previous_texts(args.previous) if args.previous else [
         json.loads(line) for line in args.sources.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -34,7 +35,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from fit_decode import postings, split  # noqa: E402
 
-from coach.jdcheck import LANGUAGE_FILE, tokens  # noqa: E402
+from coach.jdcheck import LANGUAGE_FILE, english_share, tokens  # noqa: E402
+from coach.segment import BULLET  # noqa: E402
 
 OTHER = ROOT / "data" / "other-languages" / "postings.jsonl"
 REPORT = ROOT / "docs" / "language-check-report.md"
@@ -48,7 +50,8 @@ that from have it can who us their all more about into what how work team""".spl
 
 def pieces(text: str) -> list[str]:
     """The text whole, each line alone, and its first few words: what a user pastes when it is short."""
-    out = [text] + [line.strip().lstrip("-•* ").strip() for line in text.splitlines()]
+    text = unicodedata.normalize("NFC", text)  # tokens() gives spans of the composed text
+    out = [text] + [BULLET.sub("", line).strip() for line in text.splitlines()]
     matches = list(tokens(text, spans=True))
     out += [text[:matches[n - 1][1]] for n in PREFIXES if n < len(matches)]
     seen: set[str] = set()
@@ -65,7 +68,7 @@ def lexicon(rows: list[dict]) -> set[str]:
 
 def features(piece: str, words: set[str]) -> tuple[int, float]:
     found = [w.lower() for w in tokens(piece)]
-    return len(found), (sum(w in words for w in found) / len(found) if found else 1.0)
+    return len(found), english_share(found, words)
 
 
 def fit(english: list[tuple[int, float]], other: list[tuple[int, float]]) -> tuple[int, float]:

@@ -55,11 +55,12 @@ def main() -> None:
     embedder = load_embedder(store)
     rows = [r for r in postings() if not in_test(r["site"])]
     random.Random(7).shuffle(rows)
-    results = []
+    results, used = [], 0
     for row in rows[:args.postings]:
         d = decode(row["text"], embedder=embedder)
         if not d.clusters:
             continue  # nothing to interview on (the app says so instead of starting)
+        used += 1
         jd = jd_context(model, d)
         model.stream(messages(jd, "Reply OK."), max_tokens=1, shared_prefix=jd.text).collect()  # as after the read
         for planned in iv.plan_session(d, n=args.questions, embedder=embedder)[:args.questions]:
@@ -79,7 +80,9 @@ def main() -> None:
             print(json.dumps(result), flush=True)
     model.close()
     n = len(results)
-    print(f"{n} questions on {args.postings} postings: accepted {sum(r['accepted'] for r in results)}, "
+    if not n:
+        sys.exit("no question was tailored: none of the postings drawn has a competency to interview on")
+    print(f"{n} questions on {used} postings: accepted {sum(r['accepted'] for r in results)}, "
           f"quotes one of the listed phrases {sum(r['quotes_a_phrase'] for r in results)} "
           f"(of the accepted: {sum(r['quotes_a_phrase'] and r['accepted'] for r in results)}); first word p50 "
           f"{statistics.median(r['first_word_s'] for r in results):.2f} s")

@@ -247,6 +247,9 @@ NOT_JDS = {
         "Hello,\n\nWe are building an exciting new LLM product and are looking for talented engineers. The team is "
         "small, well funded and fully remote. Interested? Reply with a good time and I'll send over the details."
         "\n\nThanks,\nMorgan, Talent Partner", "recruiter"),
+    "a recruiter's letter signed with a dash": (
+        "Hi Maria,\n\nI came across your profile and your work on retrieval. Would you be open to a quick call "
+        "this week about a senior LLM role?\n\nThanks,\n– Tom", "recruiter"),
     "another language": ("Wir suchen eine Ingenieurin für maschinelles Lernen, die Sprachmodelle entwickelt, "
                          "bewertet und in Produktion bringt. Sie arbeiten eng mit dem Produktteam zusammen, bauen "
                          "Datenpipelines und verbessern die Latenz. Drei Jahre Erfahrung mit Python und PyTorch.",
@@ -308,3 +311,32 @@ def test_no_real_posting_is_taken_for_something_else():
     assert len(rows) >= 200
     flagged = [r["id"] for r in rows if not_a_jd(r["text"], segment(r["text"]))]
     assert flagged == []
+
+
+def test_plus_bullets_end_a_noise_section():
+    # A posting that opens with "About us" and lists its duties with "+" (Markdown's third list marker): the
+    # duties are requirements, not more of the company blurb.
+    text = ("About us\nWe build clinical software used by hospitals.\n\nYour day-to-day work\n"
+            "+ Build and maintain the evaluation pipelines for our LLM features\n"
+            "+ Debug production regressions and drive root-cause analysis\n+ Own the model serving platform")
+    units = segment(text)
+    assert [u.section for u in units if u.text.startswith(("Build", "Debug", "Own"))] == ["main"] * 3
+    assert decode(text).clusters
+    # "+1 555…" is a phone number, not a list item: the line is kept whole, its "+" not taken for a marker.
+    assert [u.text for u in segment("We write C++ and Python.\n+1 555 0100 is our line.")] == [
+        "We write C++ and Python", "+1 555 0100 is our line"]
+
+
+def test_a_missing_or_damaged_language_file_is_a_clear_error(tmp_path, monkeypatch):
+    from coach import jdcheck
+    from models.errors import CoachError
+
+    for content in (None, "{not json", '{"min_words": 9}'):
+        path = tmp_path / "language_check.json"
+        if content is not None:
+            path.write_text(content, encoding="utf-8")
+        monkeypatch.setattr(jdcheck, "LANGUAGE_FILE", path)
+        jdcheck._language_rule.cache_clear()
+        with pytest.raises(CoachError, match="language check"):
+            jdcheck.not_english("some words " * 10)
+    jdcheck._language_rule.cache_clear()
