@@ -70,11 +70,16 @@ def _language_rule() -> tuple[int, float, frozenset[str]]:
                          hint="reinstall coach, or run scripts/fit_language_check.py") from error
 
 
+def refuses(n_words: int, share: float, min_words: int, max_share: float) -> bool:
+    """The rule itself: enough words to tell, and too few of them English (the app and the fit use this)."""
+    return n_words >= min_words and share < max_share
+
+
 def not_english(text: str) -> bool:
     """Fewer than the fitted share of English words, in a text long enough to tell (scripts/fit_language_check.py)."""
     min_words, max_share, english = _language_rule()
     words = [w.lower() for w in tokens(text)]
-    return len(words) >= min_words and english_share(words, english) < max_share
+    return refuses(len(words), english_share(words, english), min_words, max_share)
 
 
 def not_a_jd(text: str, units: list[Unit]) -> str | None:

@@ -7,9 +7,9 @@ from coach.taxonomy import load_taxonomy
 
 # Two flavors closer than this in probability are both named: the posting is a blend.
 BLEND_MARGIN = 0.15
-# A call under this probability always names the runner-up: in grouped CV on the training postings
-# (scripts/fit_decode.py's models), level calls under 50% were right 46% of the time and flavor calls 61%,
-# against 83% and 88% above it; the truth was among the top two 89% and 87% of the time.
+# A call under this probability always names the runner-up: such calls are right about half the time in grouped
+# CV on the training postings, against 80-83% above it, and the truth is among the top two ~90% of the time
+# (docs/decode-errors.md, made by scripts/decode_errors.py).
 UNSURE = 0.5
 
 

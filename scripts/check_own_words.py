@@ -40,13 +40,13 @@ def shared_runs(text: str, source: str, min_words: int) -> list[str]:
     """Maximal runs of >= min_words consecutive words of `text` that also occur consecutively in `source`."""
     ours, theirs = words(text), words(source)
     grams = {tuple(theirs[i:i + min_words]) for i in range(len(theirs) - min_words + 1)}
+    source_text = " " + " ".join(theirs) + " "
     runs, i = [], 0
     while i <= len(ours) - min_words:
         if tuple(ours[i:i + min_words]) not in grams:
             i += 1
             continue
         end = i + min_words
-        source_text = " " + " ".join(theirs) + " "
         while end < len(ours) and f" {' '.join(ours[i:end + 1])} " in source_text:
             end += 1
         run = ours[i:end]

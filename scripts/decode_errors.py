@@ -41,8 +41,8 @@ def cv_calls(train: list, target: str) -> list:
     c, config, temperature = shipped_config(target)
     out: list = [None] * len(train)
     for tr, te in GroupKFold(n_splits=5).split(train, groups=[e.row["site"] for e in train]):
-        fitted, _ = fd.with_temperature(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config), [], temperature)
-        model = model_from_dict(fitted)
+        model = model_from_dict(fd.tempered_model(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config),
+                                                  temperature))
         for i in te:
             out[i] = call(model, train[i].body, train[i].title, train[i].readings, train[i].vector)
     return out

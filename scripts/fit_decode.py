@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -133,33 +134,33 @@ def significant(values, digits: int = 5) -> list:
     return [significant(v, digits) for v in values] if np.ndim(values) else float(f"{float(values):.{digits}g}")
 
 
+def _tempered_log_probabilities(probabilities: list[dict], t: float) -> np.ndarray:
+    """log softmax(log p / t) per row, classes in each dict's order. A call's probabilities are rounded to 3
+    decimals, so a shown 0.000 is taken as 0.0005 (under it, not nothing)."""
+    z = np.log(np.clip(np.array([list(p.values()) for p in probabilities]), 5e-4, 1.0)) / t
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
 def fit_temperature(probabilities: list[dict], truth: list[str]) -> float:
     """The temperature T that makes the out-of-fold probabilities most likely (log loss): a strongly regularised
     logistic regression spreads its probabilities too evenly; dividing its logits by T < 1 sharpens them
     without changing any call (temperature scaling)."""
-    classes = list(probabilities[0])
-    # A call's probabilities are rounded to 3 decimals: a shown 0.000 is under 0.0005, not nothing.
-    log_p = np.log(np.clip(np.array([[p[c] for c in classes] for p in probabilities]), 5e-4, 1.0))
-    rows, y = np.arange(len(truth)), np.array([classes.index(t) for t in truth])
-
-    def log_loss(t: float) -> float:
-        z = log_p / t
-        z = z - z.max(axis=1, keepdims=True)
-        return float(-(z[rows, y] - np.log(np.exp(z).sum(axis=1))).mean())
-
-    return float(min(np.exp(np.linspace(np.log(0.02), np.log(5.0), 500)), key=log_loss))
+    rows, y = np.arange(len(truth)), np.array([list(p).index(t) for p, t in zip(probabilities, truth)])
+    return float(min(np.exp(np.linspace(np.log(0.02), np.log(5.0), 500)),
+                     key=lambda t: float(-_tempered_log_probabilities(probabilities, t)[rows, y].mean())))
 
 
-def with_temperature(model: dict, probabilities: list[dict], t: float) -> tuple[dict, list[dict]]:
-    """The model with its logits divided by t, and the probabilities as it would give them."""
+def tempered(probabilities: list[dict], t: float) -> list[dict]:
+    """The probabilities a model tempered by t gives (`tempered_model`)."""
+    return [dict(zip(p, row.tolist())) for p, row in zip(probabilities, np.exp(_tempered_log_probabilities(probabilities, t)))]
+
+
+def tempered_model(model: dict, t: float) -> dict:
+    """The model with its logits divided by t."""
     linear = dict(model["linear"], coef=significant(np.array(model["linear"]["coef"]) / t),
                   intercept=significant(np.array(model["linear"]["intercept"]) / t))
-    scaled = []
-    for p in probabilities:
-        z = np.log(np.clip(np.array(list(p.values())), 5e-4, 1.0)) / t
-        z = np.exp(z - z.max())
-        scaled.append(dict(zip(p, (z / z.sum()).tolist())))
-    return dict(model, linear=linear, temperature=round(t, 4)), scaled
+    return dict(model, linear=linear, temperature=round(t, 4))
 
 
 def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool] = (150, False), *,
@@ -212,6 +213,14 @@ def scores(truth: list[str], predicted: list[str], labels: tuple[str, ...], seco
 SEED_EXAMPLE = (ROOT / "data" / "seed000-worked-example.txt").read_text(encoding="utf-8").strip()
 
 
+@cache
+def _seed_inputs(embedder) -> tuple:
+    """The worked example as the classifiers read it: decoded once per embedder, not once per candidate."""
+    d = decode(SEED_EXAMPLE, embedder=embedder, classify_role=False)
+    body, title, readings, _ = role_inputs(SEED_EXAMPLE, None, d.units, d.clusters)
+    return body, title, readings, body_vector(body, embedder)
+
+
 def keeps_the_seed(model_data: dict, embedder) -> bool:
     """Seed 000's worked example is the specification (tests/test_decode.py): "lead/define/drive indicate
     senior-level (L5+)", so its level call is L5 or Staff and L5-or-above is more likely than not; its flavor,
@@ -219,9 +228,8 @@ def keeps_the_seed(model_data: dict, embedder) -> bool:
     was reworded the condition also asked for Staff as the runner-up; on the reworded corpus every candidate puts
     L4 second, about 0.3 against Staff's 0.25: a short JD that asks no years is often L4 in the data. The seed
     says L5+, not which of L4 and Staff is the likelier doubt.)"""
-    d = decode(SEED_EXAMPLE, embedder=embedder, classify_role=False)
-    body, title, readings, _ = role_inputs(SEED_EXAMPLE, None, d.units, d.clusters)
-    result = call(model_from_dict(model_data), body, title, readings, body_vector(body, embedder))
+    body, title, readings, vector = _seed_inputs(embedder)
+    result = call(model_from_dict(model_data), body, title, readings, vector)
     if model_data["target"] == "flavor":
         return result.value == "llm_engineer"
     return result.value in ("L5", "Staff") and result.probabilities["L5"] + result.probabilities["Staff"] > 0.5
@@ -259,7 +267,7 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
     probabilities = [p[1] for p in best[2]]
     if not title_only:
         temperature = fit_temperature(probabilities, [label_of(e, target) for e in examples])
-        fitted, probabilities = with_temperature(fitted, probabilities, temperature)
+        fitted, probabilities = tempered_model(fitted, temperature), tempered(probabilities, temperature)
         assert keeps_the_seed(fitted, embedder), "temperature scaling changed the worked example's reading"
     note = {"best_without_the_seed_condition": {"C": unconditioned[0][0], "body_vocabulary": unconditioned[0][1][0],
                                                  "accuracy": round(unconditioned[1], 3)},

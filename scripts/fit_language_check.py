@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from fit_decode import postings, split  # noqa: E402
 
-from coach.jdcheck import LANGUAGE_FILE, english_share, tokens  # noqa: E402
+from coach.jdcheck import LANGUAGE_FILE, english_share, refuses, tokens  # noqa: E402
 from coach.segment import BULLET  # noqa: E402
 
 OTHER = ROOT / "data" / "other-languages" / "postings.jsonl"
@@ -75,9 +75,9 @@ def fit(english: list[tuple[int, float]], other: list[tuple[int, float]]) -> tup
     best: tuple[int, int, float] | None = None
     for m in MIN_WORDS:
         for t in SHARES:
-            if any(n >= m and s < t for n, s in english):
+            if any(refuses(n, s, m, t) for n, s in english):
                 continue
-            found = sum(n >= m and s < t for n, s in other)
+            found = sum(refuses(n, s, m, t) for n, s in other)
             key = (found, m, -t)
             if best is None or key > (best[0], best[1], -best[2]):
                 best = (found, m, t)
@@ -86,7 +86,7 @@ def fit(english: list[tuple[int, float]], other: list[tuple[int, float]]) -> tup
 
 
 def refused(sample: tuple[int, float], rule: tuple[int, float]) -> bool:
-    return sample[0] >= rule[0] and sample[1] < rule[1]
+    return refuses(*sample, *rule)
 
 
 def old_rule(piece: str) -> bool:
