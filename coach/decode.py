@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from coach.jdcheck import not_a_jd
-from coach.roleclass import Readings, classify, detect_title, term_span
+from coach.roleclass import Readings, classify, term_span
 from coach.segment import Unit, segment
 from coach.taxonomy import FLAVORS, Taxonomy, load_taxonomy
+from coach.titleline import detect_title
 from coach.verbs import DETERMINERS, ING_ONLY_CUES, VERB_CUES, lemma
 from models.embeddings import Embedder
 from models.errors import InputError

@@ -27,18 +27,6 @@ from models.embeddings import Embedder
 MODEL_FILE = "decode_model.json"
 LEVELS = ("L4", "L5", "Staff")
 EXPLICIT = ("L4", "L5", "Staff")
-# A first line is a title when it is short, has no sentence punctuation and names a role noun.
-_ROLE_NOUN = re.compile(r"\b(?:engineer|scientist|developer|architect|researcher|lead|swe|mle)s?\b", re.IGNORECASE)
-
-
-def detect_title(text: str) -> str | None:
-    """The title a user pasted as the JD's first line ("Senior Machine Learning Engineer"), if any."""
-    first = next((line.strip(" #*-•\t") for line in text.splitlines() if line.strip(" #*-•\t")), "")
-    if not first or len(first) > 90 or len(first.split()) > 12 or first.endswith((".", ":", "?", "!")):
-        return None
-    return first if _ROLE_NOUN.search(first) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Readings:
     """What the decode measured, before any call is made: the classifiers' numeric inputs.

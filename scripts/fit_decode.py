@@ -48,12 +48,17 @@ SPLIT_FILE = DATA / "SPLIT.json"
 OUT = ROOT / "coach" / "data" / MODEL_FILE
 REPORT = ROOT / "docs" / "decode-report.md"
 TITLE_VOCAB = 120
-C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # Feature sets tried, chosen by grouped CV on the training postings only: (body vocabulary size, embedding?).
 # The text's embedding is not among them: it costs about 125 ms of the 300 ms a 10,000-character decode may
 # take (bench/test_decode_speed.py) and added 0.006 to the flavor's cross-validated accuracy when it was tried
 # (docs/decode-report.md of 2026-11-30, first fit). The hybrid decode still places keyword-less units by meaning.
-CONFIGS = ((0, False), (150, False), (400, False), (1000, False))
+CONFIGS = ((0, False), (150, False), (400, False), (1000, False), (2000, False))
+# How much of a blended posting's weight its labelled second flavor gets in the flavor fit (the rest stays on its
+# primary), chosen by grouped CV with the rest. A blended posting is one the guide says carries two flavors of
+# comparable weight; fitted as its primary alone, it teaches that its second flavor's words are evidence against
+# that flavor. 0 is the fit on primaries alone.
+SECONDARY_WEIGHTS = (0.0, 0.2, 0.35)
 
 
 def postings() -> list[dict]:
@@ -163,11 +168,11 @@ def tempered_model(model: dict, t: float) -> dict:
     return dict(model, linear=linear, temperature=round(t, 4))
 
 
-def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool] = (150, False), *,
-            title_only: bool = False) -> dict:
+def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool, float] = (150, False, 0.0),
+            *, title_only: bool = False) -> dict:
     labels = [label_of(e, target) for e in examples]
     cluster_ids = [c_.id for c_ in load_taxonomy().clusters]
-    size, uses_embedding = config
+    size, uses_embedding, secondary_weight = config
     vocabulary = {} if title_only or not size else fit_vocabulary([e.body for e in examples], labels, size)
     titled = [e for e in examples if e.title]
     title_vocabulary = fit_vocabulary([e.title for e in titled], [label_of(e, target) for e in titled], TITLE_VOCAB)
@@ -175,8 +180,26 @@ def fit_one(examples: list[Example], target: str, mode: str, c: float, config: t
                                        uses_embedding and mode == "hybrid", coef=np.zeros((1, 1)),
                                        intercept=np.zeros(1), classes=["x"]))
     x = np.stack([features(shell, e, title_only) for e in examples])
-    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(x, labels)
+    rows, y, weight = weighted_labels(examples, target, secondary_weight)
+    clf = LogisticRegression(C=c, max_iter=5000).fit(x[rows], y, sample_weight=weight)
     return model_dict(target, mode, clf, vocabulary, title_vocabulary, cluster_ids, shell.uses_embedding)
+
+
+def weighted_labels(examples: list[Example], target: str, secondary_weight: float
+                    ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(row of each fitted sample, its label, its weight): each example once with its label, and a blended
+    posting's flavor split between its primary (1 - w) and its second flavor (w). Classes are balanced by their
+    weight (sklearn's "balanced": total / (classes x class total)), which with w = 0 is sklearn's own."""
+    rows, y, weight = [], [], []
+    for i, e in enumerate(examples):
+        second = e.row.get("flavor_secondary") if target == "flavor" and secondary_weight > 0 else None
+        for label, w in ((label_of(e, target), 1.0 - secondary_weight), (second, secondary_weight)) if second else (
+                (label_of(e, target), 1.0),):
+            rows.append(i), y.append(label), weight.append(w)
+    weight_arr = np.array(weight)
+    totals = {label: weight_arr[[k == label for k in y]].sum() for label in set(y)}
+    weight_arr *= np.array([len(examples) / (len(totals) * totals[label]) for label in y])
+    return np.array(rows), y, weight_arr
 
 
 def features(model, e: Example, title_only: bool = False) -> np.ndarray:
@@ -242,7 +265,9 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
     probabilities; what the best candidate without that condition reached, for the report; and its fit on all
     the examples."""
     groups = [e.row["site"] for e in examples]
-    configs = [(0, False)] if title_only else [k for k in CONFIGS if mode == "hybrid" or not k[1]]
+    weights = SECONDARY_WEIGHTS if target == "flavor" and not title_only else (0.0,)
+    configs = [(size, emb, w) for size, emb in ([(0, False)] if title_only else CONFIGS) if mode == "hybrid" or not emb
+               for w in weights]
     best, unconditioned, refused = None, None, 0
     for config in configs:
         for c in C_GRID:
@@ -270,6 +295,7 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
         fitted, probabilities = tempered_model(fitted, temperature), tempered(probabilities, temperature)
         assert keeps_the_seed(fitted, embedder), "temperature scaling changed the worked example's reading"
     note = {"best_without_the_seed_condition": {"C": unconditioned[0][0], "body_vocabulary": unconditioned[0][1][0],
+                                                 "secondary_weight": unconditioned[0][1][2],
                                                  "accuracy": round(unconditioned[1], 3)},
             "candidates_refused_by_the_seed_condition": refused}
     if not title_only:
@@ -387,7 +413,8 @@ def main() -> None:
             (c, config), cv_pred, cv_probs, selection, model = grouped_cv(train, target, mode, embedder=emb)
             out["models"].append(model)
             test_pred = [p for p, _ in predict(model, test)]
-            entry = {"C": c, "features": {"body_vocabulary": config[0], "embedding": config[1]}, "selection": selection,
+            entry = {"C": c, "features": {"body_vocabulary": config[0], "embedding": config[1],
+                                          "secondary_weight": config[2]}, "selection": selection,
                      "cross-validated (grouped by site, train)": evaluate(train, cv_pred, target),
                      "frozen test split": evaluate(test, test_pred, target)}
             fresh = [i for i, e in enumerate(test) if e.row["id"] in unseen]

@@ -22,6 +22,27 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def bad_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Check that a fitted data file (a module's path attribute, read through a cached loader) that is missing,
+    not JSON or without its keys gives a one-line CoachError matching `match` when `use()` reads it."""
+    from models.errors import CoachError
+
+    def check(module, attribute: str, loader, use, match: str) -> None:
+        for content in (None, "{not json", '{"min_words": 9, "vocabulary": {}}'):
+            path = tmp_path / f"bad-{attribute}.json"
+            path.unlink(missing_ok=True)
+            if content is not None:
+                path.write_text(content, encoding="utf-8")
+            monkeypatch.setattr(module, attribute, path)
+            loader.cache_clear()
+            with pytest.raises(CoachError, match=match):
+                use()
+        loader.cache_clear()  # a failed load is not cached; the path is restored when the test ends
+
+    return check
+
+
+@pytest.fixture
 def models_dir(isolated_home: Path) -> Path:
     from models.datadir import models_dir as resolve
 

@@ -327,16 +327,8 @@ def test_plus_bullets_end_a_noise_section():
         "We write C++ and Python", "+1 555 0100 is our line"]
 
 
-def test_a_missing_or_damaged_language_file_is_a_clear_error(tmp_path, monkeypatch):
+def test_a_missing_or_damaged_language_file_is_a_clear_error(bad_data_files):
     from coach import jdcheck
-    from models.errors import CoachError
 
-    for content in (None, "{not json", '{"min_words": 9}'):
-        path = tmp_path / "language_check.json"
-        if content is not None:
-            path.write_text(content, encoding="utf-8")
-        monkeypatch.setattr(jdcheck, "LANGUAGE_FILE", path)
-        jdcheck._language_rule.cache_clear()
-        with pytest.raises(CoachError, match="language check"):
-            jdcheck.not_english("some words " * 10)
-    jdcheck._language_rule.cache_clear()
+    bad_data_files(jdcheck, "LANGUAGE_FILE", jdcheck._language_rule, lambda: jdcheck.not_english("some words " * 10),
+                   "language check")
