@@ -193,9 +193,13 @@ def weighted_labels(examples: list[Example], target: str, secondary_weight: floa
     rows, y, weight = [], [], []
     for i, e in enumerate(examples):
         second = e.row.get("flavor_secondary") if target == "flavor" and secondary_weight > 0 else None
-        for label, w in ((label_of(e, target), 1.0 - secondary_weight), (second, secondary_weight)) if second else (
-                (label_of(e, target), 1.0),):
-            rows.append(i), y.append(label), weight.append(w)
+        parts = [(label_of(e, target), 1.0)]
+        if second:
+            parts = [(label_of(e, target), 1.0 - secondary_weight), (second, secondary_weight)]
+        for label, w in parts:
+            rows.append(i)
+            y.append(label)
+            weight.append(w)
     weight_arr = np.array(weight)
     totals = {label: weight_arr[[k == label for k in y]].sum() for label in set(y)}
     weight_arr *= np.array([len(examples) / (len(totals) * totals[label]) for label in y])
