@@ -139,6 +139,22 @@ def test_expected_ids_record_then_check_and_a_wrong_build_fails(tmp_path):
         checker.check(model_sha256=sha, model_id="m", prompt="another prompt", max_tokens=4, ids=[1, 2, 3, 4])
 
 
+def test_expected_ids_are_kept_per_kernel_set(tmp_path):
+    """AVX-512 and AVX2 kernels part at a near-tie on the same model and prompt: ids recorded under one set
+    neither pass nor fail a run under another, which is reported as unverified."""
+    from bench.verify import ExpectedIds, NoExpectedIds, kernels
+
+    sha = "ab" * 32
+    ExpectedIds(record=True, directory=tmp_path, kernel_set="avx2").check(
+        model_sha256=sha, model_id="m", prompt="p", max_tokens=4, ids=[1, 2, 3, 4])
+    ExpectedIds(record=False, directory=tmp_path, kernel_set="avx2").check(
+        model_sha256=sha, model_id="m", prompt="p", max_tokens=4, ids=[1, 2, 3, 4])
+    with pytest.raises(NoExpectedIds, match="avx512 kernels"):
+        ExpectedIds(record=False, directory=tmp_path, kernel_set="avx512").check(
+            model_sha256=sha, model_id="m", prompt="p", max_tokens=4, ids=[1, 2, 9, 4])
+    assert kernels() in ("avx512", "avx2", "neon", "portable")
+
+
 def test_conditions_name_governor_power_and_load():
     from bench.harness import conditions
 
