@@ -8,8 +8,8 @@ from coach.taxonomy import load_taxonomy
 # Two flavors closer than this in probability are both named: the posting is a blend.
 BLEND_MARGIN = 0.15
 # A call under this probability always names the runner-up: such calls are right about half the time in grouped
-# CV on the training postings, against 80-83% above it, and the truth is among the top two ~90% of the time
-# (docs/decode-errors.md, made by scripts/decode_errors.py).
+# CV on the training postings, far less often than those above it, and the truth is mostly among the top two
+# (the figures: docs/decode-errors.md, made by scripts/decode_errors.py).
 UNSURE = 0.5
 
 
