@@ -10,15 +10,14 @@ words to tell. None of the checks fires on any real posting of data/postings/ (a
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Collection, Iterator
 from functools import cache
 from pathlib import Path
 
+from coach.fitted import load_fitted
 from coach.segment import BULLET, Unit
-from models.errors import CoachError
 
 LANGUAGE_FILE = Path(__file__).resolve().parent / "data" / "language_check.json"
 # A word is a run of two or more letters (a single letter is a word in many languages, or a piece of "e.g.",
@@ -62,12 +61,8 @@ def english_share(words: list[str], english: Collection[str]) -> float:
 
 @cache
 def _language_rule() -> tuple[int, float, frozenset[str]]:
-    try:
-        fitted = json.loads(LANGUAGE_FILE.read_text(encoding="utf-8"))
-        return int(fitted["min_words"]), float(fitted["max_share"]), frozenset(fitted["words"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise CoachError(f"the language check's fitted data {LANGUAGE_FILE} is missing or damaged ({error})",
-                         hint="reinstall coach, or run scripts/fit_language_check.py") from error
+    return load_fitted(LANGUAGE_FILE, "the language check", "scripts/fit_language_check.py",
+                       lambda f: (int(f["min_words"]), float(f["max_share"]), frozenset(f["words"])))
 
 
 def refuses(n_words: int, share: float, min_words: int, max_share: float) -> bool:

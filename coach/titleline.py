@@ -9,7 +9,6 @@ role for titles; the fitted check reads both from data.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from functools import cache
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import CoachError
+from coach.fitted import load_fitted
 
 TITLE_FILE = Path(__file__).resolve().parent / "data" / "title_line.json"
 MAX_CHARS, MAX_WORDS = 160, 20
@@ -61,13 +60,8 @@ def features(line: str, vocabulary: dict[str, int]) -> np.ndarray:
 
 @cache
 def _model() -> tuple[dict[str, int], np.ndarray, float, float]:
-    try:
-        data = json.loads(TITLE_FILE.read_text(encoding="utf-8"))
-        return data["vocabulary"], np.asarray(data["coef"], dtype=np.float32), float(data["intercept"]), \
-            float(data["threshold"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise CoachError(f"The title check's weights ({TITLE_FILE}) are missing or damaged ({exc}); "
-                         "reinstall coach or run scripts/fit_title_line.py.") from exc
+    return load_fitted(TITLE_FILE, "the title check", "scripts/fit_title_line.py", lambda f: (
+        dict(f["vocabulary"]), np.asarray(f["coef"], dtype=np.float32), float(f["intercept"]), float(f["threshold"])))
 
 
 def title_probability(line: str) -> float:
