@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import weakref
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
@@ -336,7 +337,8 @@ _WITH_OTHERS = re.compile(r"\b(?:with|by|from|to|towards?|alongside|among|beside
                           r"has|get)\W+(?:\w+\W+){0,3}$", re.IGNORECASE)
 
 
-def _explicit_level(text: str, units: list[Unit], evidence: list[Evidence]) -> tuple[str | None, str]:
+def _explicit_level(text: str, units: list[Unit], evidence: list[Evidence], title: str | None
+                    ) -> tuple[str | None, str]:
     """A level the text names for the role itself ("As a Senior ML Engineer...").
 
     The role names itself first: its title line (even where the segmenter took it for a heading), its
@@ -350,7 +352,6 @@ def _explicit_level(text: str, units: list[Unit], evidence: list[Evidence]) -> t
     own: list[tuple[int, int, int, re.Match[str]]] = []  # (start, rank in _EXPLICIT: 0 is highest, end, match)
     implied: tuple[str, Evidence] | None = None
     spans = [(u.start, u.end) for u in units if u.section != "noise"]
-    title = detect_title(text)
     title_start = text.find(title) if title else -1
     if title and not any(start <= title_start < end for start, end in spans):  # a title line read as a heading
         spans.insert(0, (title_start, title_start + len(title)))
@@ -404,8 +405,10 @@ def _years(text: str, units: list[Unit]) -> tuple[int | None, list[Evidence]]:
     return years, [e for _, e in found]
 
 
-def level_readings(text: str, units: list[Unit]) -> tuple[list[Evidence], dict[str, float], str | None, int | None]:
-    """The level signals seed 000 names, as found: (evidence, totals per kind, level the text names, years)."""
+def level_readings(text: str, units: list[Unit], *, detect: Callable[[str], str | None] = detect_title
+                   ) -> tuple[list[Evidence], dict[str, float], str | None, int | None]:
+    """The level signals seed 000 names, as found: (evidence, totals per kind, level the text names, years).
+    `detect` finds the title line, where the role names its level first."""
     evidence: list[Evidence] = []
     totals = {"staff": 0.0, "senior": 0.0, "junior": 0.0}
     for unit in units:
@@ -421,7 +424,7 @@ def level_readings(text: str, units: list[Unit]) -> tuple[list[Evidence], dict[s
                 weight = points * unit.weight
                 totals[kind] += abs(weight)
                 evidence.append(Evidence(match.group(0), (match.start(), match.end()), kind, weight))
-    explicit, _ = _explicit_level(text, units, evidence)
+    explicit, _ = _explicit_level(text, units, evidence, detect(text))
     years, year_evidence = _years(text, units)
     return year_evidence + evidence, totals, explicit, years
 
@@ -619,17 +622,20 @@ def _clause_mentions(text: str, verb_spans: list[tuple[int, int]],
     return {cluster_id: max(1, len(owned)) for cluster_id, owned in clauses.items()}
 
 
-def role_inputs(text: str, title: str | None, units: list[Unit],
-                clusters: list[ClusterResult]) -> tuple[str, str | None, Readings, list[Evidence]]:
-    """(body, title, readings, level evidence): what the flavor and level classifiers read."""
-    title = title or detect_title(text)
+def role_inputs(text: str, title: str | None, units: list[Unit], clusters: list[ClusterResult], *,
+                detect: Callable[[str], str | None] = detect_title) -> tuple[str, str | None, Readings, list[Evidence]]:
+    """(body, title, readings, level evidence): what the flavor and level classifiers read. `detect` finds a
+    title pasted as the first line (the shipped check; the fitting script passes one fitted without the
+    postings it evaluates on)."""
+    title_line = detect(text)
+    title = title or title_line
     # The classifiers read what the posting asks for: benefits, legal text and company blurbs (noise units) are
     # the same in every posting of a company and would teach them the company, not the role.
     title_start = text.find(title) if title and text.lstrip().startswith(title) else -1
     kept = [u.text for u in units if u.weight > 0 and u.section != "noise"
             and not (title_start >= 0 and u.start < title_start + len(title))]
     body = "\n".join(kept) or text
-    evidence, totals, explicit, years = level_readings(text, units)
+    evidence, totals, explicit, years = level_readings(text, units, detect=lambda _: title_line)
     affinity, phrases = _flavor_rules(text, units, clusters, load_taxonomy())
     readings = Readings({c.id: c.weight for c in clusters}, years, explicit, totals, affinity, phrases,
                         _rule_level(totals, explicit, years))

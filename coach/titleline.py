@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -58,18 +59,34 @@ def features(line: str, vocabulary: dict[str, int]) -> np.ndarray:
     return x
 
 
+@dataclass(frozen=True, slots=True)
+class TitleCheck:
+    """A fitted title check: the shipped one (`shipped()`), or one a fitting script fits on part of the corpus."""
+
+    vocabulary: dict[str, int]
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+
+    def probability(self, line: str) -> float:
+        return 1 / (1 + math.exp(-float(features(line, self.vocabulary) @ self.coef + self.intercept)))
+
+    def detect(self, text: str) -> str | None:
+        """The title a user pasted as the JD's first line ("Senior Machine Learning Engineer"), if any."""
+        first = candidate(text)
+        return first if first is not None and self.probability(first) >= self.threshold else None
+
+
 @cache
-def _model() -> tuple[dict[str, int], np.ndarray, float, float]:
-    return load_fitted(TITLE_FILE, "the title check", "scripts/fit_title_line.py", lambda f: (
+def shipped() -> TitleCheck:
+    return load_fitted(TITLE_FILE, "the title check", "scripts/fit_title_line.py", lambda f: TitleCheck(
         dict(f["vocabulary"]), np.asarray(f["coef"], dtype=np.float32), float(f["intercept"]), float(f["threshold"])))
 
 
 def title_probability(line: str) -> float:
-    vocabulary, coef, intercept, _ = _model()
-    return 1 / (1 + math.exp(-float(features(line, vocabulary) @ coef + intercept)))
+    return shipped().probability(line)
 
 
 def detect_title(text: str) -> str | None:
-    """The title a user pasted as the JD's first line ("Senior Machine Learning Engineer"), if any."""
-    first = candidate(text)
-    return first if first is not None and title_probability(first) >= _model()[3] else None
+    """The title a user pasted as the JD's first line, if any, by the shipped check."""
+    return shipped().detect(text)

@@ -3,7 +3,7 @@
     COACH_HOME=... .venv/bin/python scripts/decode_errors.py     # writes docs/decode-errors.md
 
 Fits the shipped configuration (C and feature set as docs/decode-report.json records them, hybrid mode) in
-the same five folds grouped by site as scripts/fit_decode.py, and lists every cross-validated miss with the
+the same five folds grouped by site as scripts/fit_decode.py (`cv_folds`), and lists every cross-validated miss with the
 features that pushed the wrong call most. Reads the training postings only: the frozen test split is not
 looked at. Two counts say how much of the error is in the labels' own ambiguity: flavor misses that name
 the posting's labelled second flavor, and level misses whose label came from a title word the copy
@@ -16,8 +16,6 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-
-from sklearn.model_selection import GroupKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,14 +35,14 @@ def shipped_config(target: str) -> tuple[float, tuple, float]:
     return entry["C"], tuple(features.values()), entry["selection"].get("temperature", 1.0)
 
 
-def cv_calls(train: list, target: str) -> list:
+def cv_calls(train: list, folds: list, target: str) -> list:
     c, config, temperature = shipped_config(target)
     out: list = [None] * len(train)
-    for tr, te in GroupKFold(n_splits=5).split(train, groups=[e.row["site"] for e in train]):
-        model = model_from_dict(fd.tempered_model(fd.fit_one([train[i] for i in tr], target, "hybrid", c, config),
+    for tr, te, view in folds:
+        model = model_from_dict(fd.tempered_model(fd.fit_one([view[i] for i in tr], target, "hybrid", c, config),
                                                   temperature))
         for i in te:
-            out[i] = call(model, train[i].body, train[i].title, train[i].readings, train[i].vector)
+            out[i] = call(model, view[i].body, view[i].title, view[i].readings, view[i].vector)
     return out
 
 
@@ -90,8 +88,9 @@ def main() -> None:
     lines = ["# Where the flavor and level calls go wrong (grouped CV, training postings)", "",
              "Made by `scripts/decode_errors.py`; do not edit by hand. Drivers: a feature's contribution to the "
              "called class's logit against the mean of the classes (as the decode shows them).", ""]
+    folds, _ = fd.cv_folds(train, embedder)  # as the fit's own CV: each fold's title check fitted without it
     for target in ("flavor", "level"):
-        lines += section(train, cv_calls(train, target), target)
+        lines += section(train, cv_calls(train, folds, target), target)
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")
 

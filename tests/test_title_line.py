@@ -36,7 +36,8 @@ def test_on_the_frozen_test_split_it_finds_titles_the_role_noun_list_missed(test
 
 
 @pytest.mark.parametrize("line", ["Senior Machine Learning Engineer", "Staff Software Engineer, ML Platform",
-                                  "LLM Engineer, evaluation", "Inference Specialist"])
+                                  "LLM Engineer, evaluation", "Inference Specialist", "Head of AI",
+                                  "Member of Technical Staff"])
 def test_role_titles_are_titles(line):
     assert titleline.detect_title(f"{line}\n\nYou will build evaluation pipelines.") == line
 
@@ -62,5 +63,22 @@ def test_the_decode_reads_a_detected_title_as_the_title():
 
 
 def test_a_missing_or_damaged_title_file_is_a_clear_error(bad_data_files):
-    bad_data_files(titleline, "TITLE_FILE", titleline._model,
+    bad_data_files(titleline, "TITLE_FILE", titleline.shipped,
                    lambda: titleline.detect_title("Senior Machine Learning Engineer\n\nbody"), "title check")
+
+
+def test_the_shipped_check_is_what_its_script_fits_on_the_training_postings():
+    """coach/data/title_line.json is the script's fit, not edited: refitting with its C and threshold on the
+    training postings gives the same decisions on every first line of the test split (the fitting script's
+    cross-validation refits it per fold the same way, fit_decode.cv_folds)."""
+    import json
+
+    import fit_decode
+    import fit_title_line
+
+    train, test = fit_decode.split(fit_decode.postings(), freeze=False)
+    shipped = json.loads(titleline.TITLE_FILE.read_text(encoding="utf-8"))
+    refit = fit_title_line.title_check(train, shipped["C"], shipped["threshold"])
+    for row in test:
+        for text in (row["title"] + "\n\n" + row["text"], row["text"]):
+            assert refit.detect(text) == titleline.detect_title(text), text[:80]
