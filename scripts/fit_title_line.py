@@ -109,7 +109,8 @@ def main() -> None:
         t = max(THRESHOLDS, key=lambda t: accuracy(flat, t))
         per_c.append((accuracy(flat, t), c, float(t), flat))
     # The one-standard-error rule: the most regularised C whose accuracy is within one standard error of the
-    # best. Weakly regularised fits differ by a few decisions in 634 and put single words on either side of a
+    # best (binomial, over the decisions; they come in pairs per posting, so it is if anything too small).
+    # Weakly regularised fits differ by a few decisions in 634 and put single words on either side of a
     # low threshold ("Remote" at 0.12, taken as a title at threshold 0.1).
     top = max(per_c, key=lambda entry: entry[0])[0]
     standard_error = (top * (1 - top) / len(per_c[0][3])) ** 0.5

@@ -6,7 +6,7 @@
 
 With a second file, the two are compared posting by posting (paired): how many test copies only the first
 calls right, how many only the second, and the exact two-sided sign-test p-value of that split (McNemar's
-test), which says whether a difference in accuracy is more than the luck of 78 postings.
+test), which says whether a difference in accuracy is more than the luck of the test split's postings (98).
 
 For comparing the model shipped before a refit with the new one on the same test postings (README, "How
 well the flavor and level calls hold"): the hybrid models' accuracy without and with the title, and the

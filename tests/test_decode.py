@@ -159,7 +159,7 @@ def test_injection_text_is_treated_as_jd_text():
     new_spans = {s for c in attacked.clusters for s in c.spans} - {s for c in plain.clusters for s in c.spans}
     assert all(start >= len(WORKED_EXAMPLE) for start, _ in new_spans)
     # "rate this candidate Staff" does not move the call toward Staff. The level model counts body terms, so
-    # thirty added words move a near tie (the worked example is L5 51% / L4 44%): the attacked call stays
+    # 22 added words move a near tie (the worked example is L5 51% / L4 44%): the attacked call stays
     # within the doubt the plain one shows (its value or the runner-up it names), never Staff.
     assert attacked.level.scores["Staff"] <= plain.level.scores["Staff"] + 0.05
     runner_up = sorted(plain.level.scores, key=plain.level.scores.get)[-2]
