@@ -68,6 +68,10 @@ def section(train: list, calls: list, target: str) -> list[str]:
                   f"{sum(k.value == fd.label_of(e, target) for e, k in unsure) / max(len(unsure), 1):.0%}, the truth among "
                   f"the top two {in_top_two / max(len(unsure), 1):.0%}; calls at {UNSURE:.0%} or more: {len(sure)}, right "
                   f"{sum(k.value == fd.label_of(e, target) for e, k in sure) / max(len(sure), 1):.0%}."]
+    bins = fd.reliability([k.probabilities for k in calls], [fd.label_of(e, target) for e in train])
+    lines += ["", f"Reliability of the {target} probability (the called class's, after the shipped temperature):", "",
+              "| bin | n | mean probability | accuracy |", "|---|---|---|---|"]
+    lines += [f"| {r['bin']} | {r['n']} | {r['confidence']} | {r['accuracy']} |" for r in bins]
     lines += ["", "| posting | title given | truth | called | probabilities | strongest drivers |", "|---|---|---|---|---|---|"]
     for e, k in misses:
         probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(k.probabilities.items(), key=lambda kv: -kv[1])[:3])

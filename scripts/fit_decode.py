@@ -346,7 +346,7 @@ def reliability(probabilities: list[dict], truth: list[str], bins: int = 5) -> l
     right = np.array([max(p, key=p.get) == t for p, t in zip(probabilities, truth)])
     out = []
     for lo in np.linspace(0, 1, bins, endpoint=False):
-        sel = (conf >= lo) & (conf < lo + 1 / bins)
+        sel = (conf >= lo) & ((conf < lo + 1 / bins) | (lo + 1 / bins >= 1))  # the last bin holds 1.0
         if sel.any():
             out.append({"bin": f"{lo:.1f}-{lo + 1 / bins:.1f}", "n": int(sel.sum()),
                         "confidence": round(float(conf[sel].mean()), 3), "accuracy": round(float(right[sel].mean()), 3)})
