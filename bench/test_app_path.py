@@ -2,7 +2,9 @@
 batcher, widget in a running Textual app), rounds interleaved A B A B so both see the same load.
 
 Per round, the overhead ratio is runtime tokens/s ÷ app tokens/s; the gate is the median of the round
-ratios ≤ 1.05 (issue 12), reported with its order-statistic interval. Each side's inter-token latency
+ratios ≤ 1.05 (issue 12), judged by its order-statistic interval as every gate here is: rounds are added
+(six at least, MAX_ROUNDS at most) until the interval lies on one side of the limit; a median whose interval
+still spans it is NOT ENOUGH DATA, not a pass or a fail by the luck of the point value. Each side's inter-token latency
 is reported with percentile intervals too, and every generation's token ids are checked against the
 expected ones. This is the one benchmark that drives the Textual app, so it alone imports `tui`.
 """
@@ -13,6 +15,7 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from bench.conftest import report
 from bench.test_runtime_speed import recorded_on, verified_gaps
@@ -20,6 +23,7 @@ from models.measure import INTERVIEW_PROMPT
 
 N_TOKENS = 256
 ROUNDS = 6  # the fewest whose median has a two-sided 95% order-statistic interval (min and max of six)
+MAX_ROUNDS = 16  # ~20 s a round for the 1.5B on an AVX-512 VM, ~45 s on an AVX2 one
 OVERHEAD_LIMIT = 1.05
 
 
@@ -65,12 +69,13 @@ def app_gaps(model, manifest, expected) -> tuple[list[float], int, int]:
 
 def test_app_streaming_overhead(model, manifest, method, expected):
     from bench.harness import conditions
-    from bench.method import percentile, percentiles
+    from bench.method import FAIL, PASS, judge, percentile, percentiles
 
     start = conditions()
     verified_gaps(model, manifest, expected, max_tokens=N_TOKENS)  # warm-up, not counted
     alone, in_app, ratios, flushes, chars = [], [], [], 0, 0
-    for _ in range(max(ROUNDS, 5)):
+    while len(ratios) < ROUNDS or (len(ratios) < MAX_ROUNDS and manifest.tier == "default"
+                                   and judge(percentile(ratios, 50), OVERHEAD_LIMIT) not in (PASS, FAIL)):
         a = verified_gaps(model, manifest, expected, max_tokens=N_TOKENS)
         b, flushes, chars = app_gaps(model, manifest, expected)
         alone.append(a)
@@ -97,6 +102,10 @@ def test_app_streaming_overhead(model, manifest, method, expected):
     assert chars > 0
     if manifest.tier != "default":
         return  # only the coach model runs in the app; the rest are recorded, not gated
-    assert median.value <= OVERHEAD_LIMIT, (
-        f"the app streams at {figures['app_tokens_per_s']:.1f} tokens/s against {figures['runtime_tokens_per_s']:.1f} "
-        f"alone: median ratio {median.value:.3f} over {len(ratios)} interleaved rounds (limit {OVERHEAD_LIMIT})")
+    where = (f"the app streams at {figures['app_tokens_per_s']:.1f} tokens/s against "
+             f"{figures['runtime_tokens_per_s']:.1f} alone: median ratio {median.value:.3f} [{median.low}, "
+             f"{median.high}] over {len(ratios)} interleaved rounds (limit {OVERHEAD_LIMIT})")
+    verdict = judge(median, OVERHEAD_LIMIT)
+    assert verdict != FAIL, where
+    if verdict != PASS:
+        pytest.skip(f"NOT ENOUGH DATA to gate: {where}")
