@@ -26,20 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fit_decode as fd  # noqa: E402
 
-from coach.roleclass import LEVELS, model_from_dict  # noqa: E402
-from coach.taxonomy import load_taxonomy  # noqa: E402
+from coach.roleclass import LEVELS  # noqa: E402
 
 
 def design(fitted_on: list[fd.Example], read: list[fd.Example], size: int) -> tuple[np.ndarray, np.ndarray]:
     """The shipped level model's features, its vocabularies fitted on `fitted_on` only."""
-    labels = [fd.label_of(e, "level") for e in fitted_on]
-    vocabulary = fd.fit_vocabulary([e.body for e in fitted_on], labels, size) if size else {}
-    titled = [e for e in fitted_on if e.title]
-    title_vocabulary = fd.fit_vocabulary([e.title for e in titled], [fd.label_of(e, "level") for e in titled],
-                                         fd.TITLE_VOCAB)
-    shell = model_from_dict(fd.model_dict("level", "lexical", None, vocabulary, title_vocabulary,
-                                          [c.id for c in load_taxonomy().clusters], False, coef=np.zeros((1, 1)),
-                                          intercept=np.zeros(1), classes=["x"]))
+    shell = fd.feature_shell(fitted_on, "level", "lexical", size, False)
     return tuple(np.stack([fd.features(shell, e) for e in examples]) for examples in (fitted_on, read))  # type: ignore[return-value]
 
 

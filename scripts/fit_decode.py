@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from coach.decode import decode, role_inputs  # noqa: E402
-from coach.roleclass import LEVELS, MODEL_FILE, body_vector, call, model_from_dict  # noqa: E402
+from coach.roleclass import LEVELS, MODEL_FILE, RoleModel, body_vector, call, model_from_dict  # noqa: E402
 from coach.sentences import bag, ngrams  # noqa: E402
 from coach.taxonomy import FLAVORS, load_taxonomy  # noqa: E402
 from coach.titleline import TITLE_FILE, detect_title  # noqa: E402
@@ -192,21 +192,28 @@ def tempered_model(model: dict, t: float) -> dict:
     return dict(model, linear=linear, temperature=round(t, 4))
 
 
-def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool, float] = (150, False, 0.0),
-            *, title_only: bool = False) -> dict:
+def feature_shell(examples: list[Example], target: str, mode: str, size: int, uses_embedding: bool, *,
+                  title_only: bool = False) -> RoleModel:
+    """The features a model fitted on these examples reads (its body and title vocabularies fitted on them), as
+    a model with no weights yet: `features(shell, example)` is its design-matrix row."""
     labels = [label_of(e, target) for e in examples]
-    cluster_ids = [c_.id for c_ in load_taxonomy().clusters]
-    size, uses_embedding, secondary_weight = config
     vocabulary = {} if title_only or not size else fit_vocabulary([e.body for e in examples], labels, size)
     titled = [e for e in examples if e.title]
     title_vocabulary = fit_vocabulary([e.title for e in titled], [label_of(e, target) for e in titled], TITLE_VOCAB)
-    shell = model_from_dict(model_dict(target, mode, None, vocabulary, title_vocabulary, cluster_ids,
-                                       uses_embedding and mode == "hybrid", coef=np.zeros((1, 1)),
-                                       intercept=np.zeros(1), classes=["x"]))
+    return model_from_dict(model_dict(target, mode, None, vocabulary, title_vocabulary,
+                                      [c.id for c in load_taxonomy().clusters], uses_embedding and mode == "hybrid",
+                                      coef=np.zeros((1, 1)), intercept=np.zeros(1), classes=["x"]))
+
+
+def fit_one(examples: list[Example], target: str, mode: str, c: float, config: tuple[int, bool, float] = (150, False, 0.0),
+            *, title_only: bool = False) -> dict:
+    size, uses_embedding, secondary_weight = config
+    shell = feature_shell(examples, target, mode, size, uses_embedding, title_only=title_only)
     x = np.stack([features(shell, e, title_only) for e in examples])
     rows, y, weight = weighted_labels(examples, target, secondary_weight)
     clf = LogisticRegression(C=c, max_iter=5000).fit(x[rows], y, sample_weight=weight)
-    return model_dict(target, mode, clf, vocabulary, title_vocabulary, cluster_ids, shell.uses_embedding)
+    return model_dict(target, mode, clf, shell.vocabulary, shell.title_vocabulary, shell.cluster_ids,
+                      shell.uses_embedding)
 
 
 def weighted_labels(examples: list[Example], target: str, secondary_weight: float

@@ -71,15 +71,13 @@ def title_check(rows: list[dict], c: float, threshold: float) -> TitleCheck:
     return TitleCheck(vocabulary, clf.coef_[0].astype(np.float32), float(clf.intercept_[0]), threshold)
 
 
-def decisions(rows: list[dict], vocabulary: dict[str, int], clf: LogisticRegression) -> list[tuple[float, bool]]:
+def decisions(rows: list[dict], check: TitleCheck) -> list[tuple[float, bool]]:
     """(probability that the first line is a title, whether it is) for each posting pasted with and without its
-    title; a first line that cannot be a title at all has probability 0."""
+    title, as the app computes it; a first line that cannot be a title at all has probability 0."""
     out = []
     for row in rows:
         title, _, first = lines_of(row)
-        for line, truth in ((title, True), (first, False)):
-            p = 0.0 if line is None else float(clf.predict_proba(features(line, vocabulary)[None, :])[0, 1])
-            out.append((p, truth))
+        out += [(0.0 if line is None else check.probability(line), truth) for line, truth in ((title, True), (first, False))]
     return out
 
 
@@ -102,9 +100,9 @@ def main() -> None:
     for c in C_GRID:
         scored: list = [None] * len(train)
         for tr, te in GroupKFold(n_splits=5).split(train, groups=groups):
-            vocabulary, clf = fit([train[i] for i in tr], c)
+            fold_check = title_check([train[i] for i in tr], c, threshold=0.5)  # the threshold is chosen below
             for i in te:
-                scored[i] = decisions([train[i]], vocabulary, clf)
+                scored[i] = decisions([train[i]], fold_check)
         flat = [d for pair in scored for d in pair]
         t = max(THRESHOLDS, key=lambda t: accuracy(flat, t))
         per_c.append((accuracy(flat, t), c, float(t), flat))
@@ -116,13 +114,13 @@ def main() -> None:
     standard_error = (top * (1 - top) / len(per_c[0][3])) ** 0.5
     best = next(entry for entry in per_c if entry[0] >= top - standard_error)
     cv_acc, c, threshold, cv_scored = best
-    vocabulary, clf = fit(train, c)
-    test_scored = decisions(test, vocabulary, clf)
+    check = title_check(train, c, threshold)
+    test_scored = decisions(test, check)
     misses = [(row["title"] if truth else candidate(row["text"]), truth, p) for row, pair in
               zip(test, zip(test_scored[::2], test_scored[1::2])) for p, truth in pair if (p >= threshold) != truth]
     TITLE_FILE.write_text(json.dumps({
-        "made_by": "scripts/fit_title_line.py", "C": c, "threshold": threshold, "vocabulary": vocabulary,
-        "shape": list(SHAPE_NAMES), "coef": fd.significant(clf.coef_[0]), "intercept": fd.significant(clf.intercept_[0]),
+        "made_by": "scripts/fit_title_line.py", "C": c, "threshold": threshold, "vocabulary": check.vocabulary,
+        "shape": list(SHAPE_NAMES), "coef": fd.significant(check.coef), "intercept": fd.significant(check.intercept),
     }, separators=(",", ":")) + "\n", encoding="utf-8")
 
     def both(scored: list[tuple[float, bool]], t: float) -> str:
@@ -135,7 +133,7 @@ def main() -> None:
              "", f"Training postings {len(train)}, frozen test postings {len(test)} (the decode's split). Each posting "
              "gives two decisions: its title as the first line (a title), and its body's first line (not one).",
              f"Chosen by grouped CV: C {c}, threshold {threshold} (the most regularised C within one standard error "
-             f"of the best, {top:.3f}); vocabulary {len(vocabulary)} words.", "",
+             f"of the best, {top:.3f}); vocabulary {len(check.vocabulary)} words.", "",
              "| check | data | decisions right | titles found | body first lines taken for titles |", "|---|---|---|---|---|",
              f"| fitted | cross-validated (grouped by site, train) | {both(cv_scored, threshold)} |",
              f"| fitted | **frozen test split** | {both(test_scored, threshold)} |",
