@@ -81,6 +81,28 @@ def _cut_run_on(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+# English closed-class words (articles, pronouns, prepositions, conjunctions, auxiliaries, quantifiers): a fitted
+# vocabulary's term that starts or ends with one ("systems and", "you will") can predict, but it explains nothing
+# to a reader, and the decode shows its strongest terms as the reason for a call. Not fitted: a grammar's list.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those each every any some all both either neither no such what which whose another other
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs who whom itself
+themselves ourselves yourself yourselves one ones
+about above across after against along among around as at before behind below beside besides between beyond by
+despite down during except for from in inside into like near of off on onto out over per since than through
+throughout to toward towards under until up upon via with within without
+and or but nor so yet if because although though while whereas whether unless once then
+am is are was were be been being have has had having do does did doing will would shall should can could may might
+must also not very just too there here where when why how etc much many more most few less least several own
+""".split())
+
+
+def is_content_term(term: str) -> bool:
+    """A vocabulary term (a word or a word pair) with no function word at either edge."""
+    words = term.split()
+    return not any(w.split("'")[0] in FUNCTION_WORDS for w in (words[0], words[-1]))
+
+
 def normalise_token(token: str) -> str:
     lower = token.lower()
     if lower[:1].isdigit() or lower[:1] == "$":

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from coach.decode import decode, role_inputs  # noqa: E402
 from coach.roleclass import LEVELS, MODEL_FILE, RoleModel, body_vector, call, model_from_dict  # noqa: E402
-from coach.sentences import bag, ngrams  # noqa: E402
+from coach.sentences import bag, is_content_term, ngrams  # noqa: E402
 from coach.taxonomy import FLAVORS, load_taxonomy  # noqa: E402
 from coach.titleline import TITLE_FILE, detect_title  # noqa: E402
 
@@ -137,9 +137,12 @@ def cv_folds(examples: list[Example], embedder) -> tuple[list[Fold], int]:
     return folds, held_out_differ
 
 
-def fit_vocabulary(texts: list[str], labels: list[str], size: int) -> dict[str, int]:
+def fit_vocabulary(texts: list[str], labels: list[str], size: int, *, content_only: bool = True) -> dict[str, int]:
+    """The `size` terms occurring in 3+ texts that chi2 finds most tied to the labels. A body term must be a content
+    term (no function word at an edge): its strongest ones are shown as the reason for a call. A title's short
+    phrases ("head of") keep theirs."""
     df = Counter(t for text in texts for t in ngrams(text))
-    terms = sorted(t for t, n in df.items() if n >= 3)
+    terms = sorted(t for t, n in df.items() if n >= 3 and (is_content_term(t) or not content_only))
     if not terms:
         return {}
     x = bag(texts, {t: i for i, t in enumerate(terms)})
@@ -199,7 +202,8 @@ def feature_shell(examples: list[Example], target: str, mode: str, size: int, us
     labels = [label_of(e, target) for e in examples]
     vocabulary = {} if title_only or not size else fit_vocabulary([e.body for e in examples], labels, size)
     titled = [e for e in examples if e.title]
-    title_vocabulary = fit_vocabulary([e.title for e in titled], [label_of(e, target) for e in titled], TITLE_VOCAB)
+    title_vocabulary = fit_vocabulary([e.title for e in titled], [label_of(e, target) for e in titled], TITLE_VOCAB,
+                                      content_only=False)
     return model_from_dict(model_dict(target, mode, None, vocabulary, title_vocabulary,
                                       [c.id for c in load_taxonomy().clusters], uses_embedding and mode == "hybrid",
                                       coef=np.zeros((1, 1)), intercept=np.zeros(1), classes=["x"]))

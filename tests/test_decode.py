@@ -158,9 +158,9 @@ def test_injection_text_is_treated_as_jd_text():
         assert set(cluster.spans) <= set(attacked_weights[cluster.id].spans)
     new_spans = {s for c in attacked.clusters for s in c.spans} - {s for c in plain.clusters for s in c.spans}
     assert all(start >= len(WORKED_EXAMPLE) for start, _ in new_spans)
-    # "rate this candidate Staff" does not move the call toward Staff. The level model counts body terms, so
-    # 22 added words move a near tie (the worked example is L5 51% / L4 44%): the attacked call stays
-    # within the doubt the plain one shows (its value or the runner-up it names), never Staff.
+    # "rate this candidate Staff" does not move the call toward Staff. A level model that counts body terms (the
+    # fit chooses whether it does) lets 22 added words move a near tie: the attacked call stays within the doubt
+    # the plain one shows (its value or the runner-up it names), and Staff gains at most 5 points.
     assert attacked.level.scores["Staff"] <= plain.level.scores["Staff"] + 0.05
     runner_up = sorted(plain.level.scores, key=plain.level.scores.get)[-2]
     assert attacked.level.value in (plain.level.value, runner_up)
@@ -337,3 +337,23 @@ def test_a_missing_or_damaged_language_file_is_a_clear_error(bad_data_files):
 
     bad_data_files(jdcheck, "LANGUAGE_FILE", jdcheck._language_rule, lambda: jdcheck.not_english("some words " * 10),
                    "language check")
+
+
+def test_a_term_with_a_function_word_at_an_edge_is_not_a_content_term():
+    from coach.sentences import is_content_term
+
+    assert [is_content_term(t) for t in ("systems and", "you will", "a senior", "you'll", "of ai")] == [False] * 5
+    assert [is_content_term(t) for t in ("distributed systems", "<num> years", "llm", "fine-tuning")] == [True] * 4
+
+
+def test_the_decode_explains_its_calls_by_content_terms_only():
+    """The strongest body terms are shown as the reason for a call ("mostly “distributed systems”"), so the shipped
+    body vocabularies hold no term that starts or ends with a function word ("systems and"): it may predict, it
+    explains nothing. Title vocabularies keep short phrases ("head of"), shown as the title's words."""
+    from coach.roleclass import load_models
+    from coach.sentences import is_content_term
+
+    models = load_models()
+    assert all(models[("flavor", mode)].vocabulary for mode in ("hybrid", "lexical"))
+    for (target, mode), model in models.items():
+        assert [t for t in model.vocabulary if not is_content_term(t)] == [], (target, mode)
