@@ -467,12 +467,13 @@ def _flavor_rules(text: str, units: list[Unit], clusters: list[ClusterResult],
 
 
 def _driver_words(name: str) -> str:
+    """A level driver in the words the level's reason shows ("mostly years asked, the level it names")."""
     if name.startswith("title:"):
         return f"the title word “{name[6:]}”"
     if name.startswith("cluster:"):
         return f"the weight of {name[8:].replace('_', ' ')}"
     if name.startswith(("affinity:", "phrases:")):
-        return "seed 000's flavor table"
+        return "the role's flavor (seed 000's table)"
     return {"has_years": "years asked", "years": "the years asked", "years_5plus": "5+ years asked",
             "years_8plus": "8+ years asked", "names_L4": "the level it names", "names_L5": "the level it names",
             "names_Staff": "the level it names", "staff_signals": "set-direction / org-wide signals",
