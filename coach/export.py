@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coach import records
+from models import kvstate
 
 # The tables that hold what the user made, in the order a person would read them.
 USER_TABLES = ("jds", "decodes", "matrix_rows", "stories", "story_links", "interviews", "interview_questions",
@@ -65,7 +66,8 @@ def write_export(db: Any, directory: Path) -> tuple[Path, Path]:
 
 
 def forget(data_dir: Path, *, keep_models: bool = True) -> list[Path]:
-    """Delete the database (and its WAL), exports, kept recordings and benchmark results; models stay unless asked."""
+    """Delete the database (and its WAL), exports, kept recordings, benchmark results and saved JD prefixes (their
+    token ids spell the JD); models stay unless asked."""
     removed = []
     for name in ("coach.db", "coach.db-wal", "coach.db-shm"):
         path = data_dir / name
@@ -73,7 +75,7 @@ def forget(data_dir: Path, *, keep_models: bool = True) -> list[Path]:
             path.unlink()
             removed.append(path)
     # "audio": spoken answers the user chose to keep.
-    for name in ("exports", "bench", "bench-profiles", "audio") + (() if keep_models else ("models",)):
+    for name in ("exports", "bench", "bench-profiles", "audio", kvstate.DIR_NAME) + (() if keep_models else ("models",)):
         path = data_dir / name
         if path.exists():
             shutil.rmtree(path)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("coach.kvstate")
+# The folder's name in the data directory: the files hold a JD's token ids, so `coach forget` deletes it too.
+DIR_NAME = "kvstate"
 MAGIC = b"COACHKV1"
 _HEADER = struct.Struct("<8s32sII")  # magic, payload sha256, n_tokens, state bytes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from models import kvstate
 from models.embeddings import OnnxEmbedder
 from models.errors import ModelIntegrityError, ModelLoadError
 from models.llama_runtime import LlamaCppModel
@@ -79,7 +80,7 @@ def _open(store: ModelStore, manifest: Manifest, path: Path, *, n_ctx: int, n_th
     check_memory(manifest, n_ctx)
     # Saved prompt prefixes (system + JD) live beside the models, keyed by this file's sha256.
     return LlamaCppModel(model_path=path, model_id=manifest.id, instruct=manifest.instruct, n_ctx=n_ctx,
-                         n_threads=n_threads, state_dir=store.models_dir.parent / "kvstate",
+                         n_threads=n_threads, state_dir=store.models_dir.parent / kvstate.DIR_NAME,
                          model_sha256=manifest.sha256)
 
 

@@ -13,6 +13,7 @@ from coach.jds import save_decode, save_jd
 from coach.rubric import score_answer
 from coach.storage import open_db
 from coach.stories import Story, save_story
+from models import kvstate
 from tui.cli import main
 
 SECRET = "Zanzibar-7 confidential launch codename"
@@ -44,6 +45,10 @@ def test_export_writes_everything_the_user_made(capsys, isolated_home):
 
 def test_forget_needs_confirmation_and_then_deletes(capsys, isolated_home, monkeypatch):
     save_jd(open_db(), WORKED_EXAMPLE)
+    # A saved JD prefix (models/kvstate.py) holds the JD's token ids: it is the user's text too.
+    saved_prefix = isolated_home / kvstate.DIR_NAME / "0123abcd.kv"
+    saved_prefix.parent.mkdir(parents=True)
+    saved_prefix.write_bytes(b"COACHKV1")
     code = main(["forget"])  # no terminal: refuses rather than deleting unasked
     assert code == 1 and "needs confirmation" in capsys.readouterr().err
     assert (isolated_home / "coach.db").exists()
@@ -52,7 +57,7 @@ def test_forget_needs_confirmation_and_then_deletes(capsys, isolated_home, monke
     assert main(["forget"]) == 0 and "nothing deleted" in capsys.readouterr().out
     monkeypatch.setattr("builtins.input", lambda prompt: "forget")
     assert main(["forget"]) == 0
-    assert not (isolated_home / "coach.db").exists()
+    assert not (isolated_home / "coach.db").exists() and not saved_prefix.parent.exists()
     assert open_db()["jds"].count == 0
 
 
