@@ -139,8 +139,8 @@ def cv_folds(examples: list[Example], embedder) -> tuple[list[Fold], int]:
 
 def fit_vocabulary(texts: list[str], labels: list[str], size: int, *, content_only: bool = True) -> dict[str, int]:
     """The `size` terms occurring in 3+ texts that chi2 finds most tied to the labels. A body term must be a content
-    term (no function word at an edge): its strongest ones are shown as the reason for a call. A title's short
-    phrases ("head of") keep theirs."""
+    term (no function word at an edge): its strongest ones are shown as the reason for a call. A title's terms
+    may keep them ("of", "and career"): the title is shown whole."""
     df = Counter(t for text in texts for t in ngrams(text))
     terms = sorted(t for t, n in df.items() if n >= 3 and (is_content_term(t) or not content_only))
     if not terms:

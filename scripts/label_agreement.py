@@ -25,16 +25,21 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fit_decode import postings  # noqa: E402
 
 SECOND = ROOT / "data" / "label-agreement" / "second-labeller.jsonl"
+DUPLICATES = ROOT / "data" / "postings" / "DUPLICATES.json"
 
 
 def agreement() -> dict:
     first = {row["id"]: row for row in postings()}
     second = [json.loads(line) for line in SECOND.read_text(encoding="utf-8").splitlines() if line.strip()]
-    missing = [s["id"] for s in second if s["id"] not in first]
+    # A posting removed later as a copy of another (DUPLICATES.json) has no first label any more: the kept copy is
+    # another text, which the second labeller did not read, so the pair is left out rather than re-matched.
+    removed = {r["id"] for r in json.loads(DUPLICATES.read_text(encoding="utf-8"))["removed"]}
+    left_out = sorted(s["id"] for s in second if s["id"] in removed)
+    missing = [s["id"] for s in second if s["id"] not in first and s["id"] not in removed]
     if missing:
         raise SystemExit(f"second labels for postings not in the corpus: {missing[:3]}")
-    pairs = [(first[s["id"]], s) for s in second]
-    out: dict = {"n": len(pairs)}
+    pairs = [(first[s["id"]], s) for s in second if s["id"] in first]
+    out: dict = {"n": len(pairs), "left_out_as_duplicates": left_out}
     for target in ("flavor", "level"):
         a, b = [p[target] for p, _ in pairs], [s[target] for _, s in pairs]
         out[target] = {"agreement": round(sum(x == y for x, y in zip(a, b)) / len(a), 3),

@@ -349,7 +349,7 @@ def test_a_term_with_a_function_word_at_an_edge_is_not_a_content_term():
 def test_the_decode_explains_its_calls_by_content_terms_only():
     """The strongest body terms are shown as the reason for a call ("mostly “distributed systems”"), so the shipped
     body vocabularies hold no term that starts or ends with a function word ("systems and"): it may predict, it
-    explains nothing. Title vocabularies keep short phrases ("head of"), shown as the title's words."""
+    explains nothing. Title vocabularies may keep them ("of"): a title is shown whole."""
     from coach.roleclass import load_models
     from coach.sentences import is_content_term
 
