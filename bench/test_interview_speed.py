@@ -29,10 +29,13 @@ def _score_rounds() -> int:
 
 
 def test_submit_to_score(benchmark, embedder, tmp_path):
-    """Store the answer (a committed row, as the app does) and score it against the rubric."""
+    """What the app does between Enter and the score on screen: the answer stored (a committed row), the
+    rubric computed for the turn's bank question, the score and its event saved (coach.services.interviewing)."""
     from bench.method import FAIL, PASS, judge, percentile
     from coach import interview as iv
     from coach import records
+    from coach.rubric import RubricResult
+    from coach.services import interviewing
     from coach.storage import open_db
 
     rounds = _score_rounds()
@@ -41,12 +44,16 @@ def test_submit_to_score(benchmark, embedder, tmp_path):
     interview_id = records.insert_interview(db, jd_id=None, level="L5", questions=[
         {"idx": i, "cluster_id": "evaluation", "question_id": "evaluation-b1", "text": QUESTION, "bank_text": QUESTION,
          "tailored": 0, "asked_at": None} for i in range(rounds + 1)])
+    session = interviewing.Session(interview_id, decoded=None)  # type: ignore[arg-type]  # submit() reads the id only
+    turns = iter(iv.turns(db, interview_id))
     score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)  # warm the anchors
-    next_idx = iter(range(rounds + 1))
 
     def submit_and_score() -> None:
-        assert iv.submit_answer(db, interview_id, next(next_idx), ANSWER) is not None
-        score_answer(ANSWER, question=QUESTION, competency="evaluation", embedder=embedder)
+        turn = next(turns)
+        answer_id = interviewing.submit(db, session, turn, ANSWER)
+        events = interviewing.score(db, answer_id=answer_id, turn=turn, answer=ANSWER, embedder=embedder, model=None)
+        assert isinstance(next(events), RubricResult)
+        events.close()  # the rubric's own feedback parts come after the score is on screen
 
     benchmark.pedantic(submit_and_score, rounds=rounds, iterations=1)
     record(benchmark, answer_chars=len(ANSWER))
