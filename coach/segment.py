@@ -73,6 +73,10 @@ def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
         return True
     if len(words) > 6 or stripped[-1] in ".!?,;":
         return False
+    # "Location: Chennai, India" is a fact line, not a heading: taken for one, its noise label made everything
+    # after it noise until the next heading. The label is read on the line itself (segment()).
+    if re.search(r":\s+\S", stripped):
+        return False
     next_is_bullet = next_line is not None and bool(BULLET.match(next_line))
     known = bool(_MAIN_HEADING.search(stripped) or _NICE.search(stripped) or _NOISE_HEADING.search(stripped))
     return known or next_is_bullet or stripped.isupper()

@@ -332,6 +332,19 @@ def test_plus_bullets_end_a_noise_section():
         "We write C++ and Python", "+1 555 0100 is our line"]
 
 
+def test_a_fact_line_is_not_a_heading():
+    # Job boards open with "Label: value" lines. "Location: Chennai, India" was taken for a heading of noise (its
+    # label is one), so the overview after it, which names the role's level, counted for nothing.
+    text = ("Job Req Id: 25899913\nLocation: Chennai, India\nJob type: On-site\n\nOverview of the job\n"
+            "An experienced Senior Backend Engineer is needed to build the serving stack for our LLM products.\n\n"
+            "Benefits\nMedical, dental and vision insurance.")
+    units = {u.text: u.section for u in segment(text)}
+    assert units["Chennai, India"] == "noise" and units["Job type: On-site"] == "main"
+    assert [section for unit, section in units.items() if unit.startswith("An experienced")] == ["main"]
+    assert units["Medical, dental and vision insurance"] == "noise"
+    assert [e.text for e in decode(text).level.evidence if e.kind == "title word"] == ["Senior Backend Engineer"]
+
+
 def test_a_missing_or_damaged_language_file_is_a_clear_error(bad_data_files):
     from coach import jdcheck
 
