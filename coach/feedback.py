@@ -5,7 +5,7 @@ strongest sentences with the criterion each earned, and the one or two criteria 
 most for this kind of question that scored low, each with a concrete instruction. The model
 writes only what needs generating, one short generation per part over a shared prompt prefix (so
 llama.cpp evaluates the answer once): a stronger opening in the user's voice,
-one follow-up question on the weakest criterion, and, for design and technical questions, what
+one follow-up question on the one or two weakest criteria, and, for design and technical questions, what
 a 5/5 answer would add. Every model sentence passes guards before it reaches the screen
 (second person for coaching, first person for the opening, no fact that is not in the answer,
 question or JD, no praise of what scored low, one question); a sentence that fails is dropped
@@ -26,7 +26,7 @@ from coach import judgement as J
 from coach.prompting import JDContext
 from coach.prompting import messages as prompt_messages
 from coach.rubric import INSTRUCTIONS, RubricResult
-from coach.sentences import THIRD_PERSON, sentence_end
+from coach.sentences import FUNCTION_WORDS, THIRD_PERSON, sentence_end
 from models.quoting import defuse, quote
 from models.runtime import ChatMessage, TextModel
 
@@ -207,8 +207,9 @@ def guard(slot: str, sentence: str, *, rubric: RubricResult, sources: str) -> st
     if THIRD_PERSON.search(text):
         return "third_person"
     lowered_sources = sources.lower()
+    known_numbers = {_number(n) for n in _WORD_NUMBER.findall(sources)}
     for number in _WORD_NUMBER.findall(text):
-        if number.strip(".,") not in sources:
+        if _number(number) not in known_numbers:  # whole numbers: "4" is not in "400"
             return "invented_number"
     for name in _PROPER.findall(text):
         if name.lower() not in lowered_sources and name not in ("I", "I'm", "I've", "I'd"):
@@ -224,10 +225,27 @@ def guard(slot: str, sentence: str, *, rubric: RubricResult, sources: str) -> st
     if slot == "outline":
         if re.search(r"\b(?:I|my)\b", text) or not _SECOND_PERSON.search(text):
             return "not_second_person"
-        low = [c.label.lower() for c in rubric.criteria if c.score == 0]
-        if _PRAISE.search(text) and any(word in text.lower() for label in low for word in label.split()[:1]):
-            return "praises_low_criterion"
+    if slot != "opening" and _PRAISE.search(text) and _names_a_criterion(text, rubric, score=0):
+        return "praises_low_criterion"  # the opening is the user's own line: its words praise nothing
     return None
+
+
+def _number(text: str) -> str:
+    return text.strip(".,").replace(",", "")
+
+
+def _names_a_criterion(text: str, rubric: RubricResult, *, score: int) -> bool:
+    """Whether the text names a criterion that scored `score` by its label's first content word, as the start of
+    a word: "requirement" names "Requirements and constraints", "concrete" names "A concrete example"."""
+    words = re.findall(r"[a-z][a-z-]*", text.lower())
+    for criterion in rubric.criteria:
+        if criterion.score != score:
+            continue
+        head = next((w for w in re.findall(r"[a-z][a-z-]*", criterion.label.lower()) if w not in FUNCTION_WORDS), "")
+        stem = head[: max(4, len(head) - 2)]  # "requirements" -> "requiremen", "trade-offs" -> "trade-of"
+        if stem and any(w.startswith(stem) for w in words):
+            return True
+    return False
 
 
 def _fail(slot: str, reason: str) -> None:

@@ -3,7 +3,8 @@
 The decode's own readings are the features: the weight of each competency cluster, the years
 asked, the level the text names, the lead/define/drive and contribute/support/learn signals of
 seed 000, a fitted vocabulary of the body (how often each term occurs: emphasis), the title
-when there is one, and (with the embedder) the text's embedding. The weights are data
+when there is one. The text's embedding is a feature the fit may choose (`uses_embedding`); no shipped model
+uses it (README: it cost 125 ms of the decode's budget for +0.006). The weights are data
 (`coach/data/decode_model.json`); this module applies them with numpy and returns probabilities,
 not a bare label, so that a close call can be shown as one.
 """

@@ -8,7 +8,8 @@ A rubric per kind (docs/grading-guide.md, from seed 004's scorecards and seeds 0
 Every sentence of the answer gets a role from a classifier fitted on labelled sentences; the
 criteria are credited with the sentences that earned them. Red flags (seed 004) come from a
 sentence classifier that knows negation ("we made sure it did *not* get admin access" is not a
-flag), and cap the overall at 2. Sentences addressed to the grader are set aside, never scored.
+flag); a flag caps the overall at 2 only above the fitted certainty threshold (`flag_threshold`, none in
+the shipped model, so flags weigh on the grade without capping it). Sentences addressed to the grader are set aside, never scored.
 The overall grade comes from a small model fitted on graded answers (`scripts/fit_rubric.py`);
 the rationale lists the features that moved it and the sentences behind them.
 """

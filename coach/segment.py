@@ -62,6 +62,12 @@ class Unit:
     heading: str | None
 
 
+# Markdown emphasis may wrap the label, its colon or both: "**Location:** Chennai", "__Location__: Chennai".
+_EMPHASIS = r"(?:\*\*?|__?)?"
+_FACT_LINE = re.compile(rf":{_EMPHASIS}\s+[^\s*_]")
+_LINE_LABEL = re.compile(rf"\s*{_EMPHASIS}([A-Za-z][\w '’/-]{{1,40}}?){_EMPHASIS}:{_EMPHASIS}\s+")
+
+
 def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
     stripped = line.strip().strip("*_").strip()
     if not stripped or is_bullet:
@@ -73,9 +79,10 @@ def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
         return True
     if len(words) > 6 or stripped[-1] in ".!?,;":
         return False
-    # "Location: Chennai, India" is a fact line, not a heading: taken for one, its noise label made everything
-    # after it noise until the next heading. The label is read on the line itself (segment()).
-    if re.search(r":\s+\S", stripped):
+    # "Location: Chennai, India" (or "**Location:** Chennai, India") is a fact line, not a heading: taken for
+    # one, its noise label made everything after it noise until the next heading. The label is read on the line
+    # itself (segment()).
+    if _FACT_LINE.search(stripped):
         return False
     next_is_bullet = next_line is not None and bool(BULLET.match(next_line))
     known = bool(_MAIN_HEADING.search(stripped) or _NICE.search(stripped) or _NOISE_HEADING.search(stripped))
@@ -153,7 +160,7 @@ def segment(text: str) -> list[Unit]:
         content_start = bullet.end() if bullet else len(body) - len(body.lstrip())
         line_section = section
         # "Nice to have: Go, Rust" - a label on the line itself.
-        label = re.match(r"\s*([A-Za-z][\w '’/-]{1,40}):\s+", body[content_start:])
+        label = _LINE_LABEL.match(body[content_start:])
         if label and (_NICE.search(label.group(1)) or _NOISE_HEADING.search(label.group(1))):
             line_section = _section_of(label.group(1))
             content_start += label.end()

@@ -326,3 +326,20 @@ def test_the_voice_guards(slot, sentence, reason):
     rubric = score(ANSWERS["specific"])
     sources = ANSWERS["specific"] + " human labels judge rollout plan regression suite"
     assert fb.guard(slot, sentence, rubric=rubric, sources=sources) == reason
+
+
+@pytest.mark.parametrize(("slot", "sentence", "reason"), [
+    ("outline", "You gave solid requirement numbers.", "praises_low_criterion"),  # "Requirements and constraints"
+    ("follow_up", "Your trade-offs were great; what would you change?", "praises_low_criterion"),
+    ("outline", "You would add a clear rollout plan.", None),  # praise of no criterion that scored 0
+    ("opening", "I chose strong trade-offs.", None),  # the user's own line praises nothing
+    ("outline", "You would cut the 4 tickets.", "invented_number"),  # "4" is not "400"
+    ("outline", "You would cut the 400 tickets.", None),
+    ("outline", "You would cut the 1000 tickets.", "invented_number"),
+    ("outline", "You would cut the 1,400 tickets.", None),
+])
+def test_the_content_guards_read_whole_words(slot, sentence, reason):
+    rubric = score("We built a retrieval system with a reranker and it was fine.", DESIGN, "retrieval_rag")
+    assert {c.id for c in rubric.criteria if c.score == 0} >= {"requirement", "tradeoff"}
+    sources = "We built a retrieval system with a reranker and it was fine. 400 tickets, 1400 tickets"
+    assert fb.guard(slot, sentence, rubric=rubric, sources=sources) == reason
