@@ -321,7 +321,7 @@ _EXPLICIT = [
         r"|\b(?-i:Lead)[\s-]+" + _ROLE + r"|\b(?:tech|technical|team)[\s-]lead\b",
         re.IGNORECASE,
     )),
-    ("L5", re.compile(r"\b(?:senior|sr\.?)[\s-]+" + _ROLE + r"|\bsenior[\s-]level\b"
+    ("L5", re.compile(r"\b(?:senior|sr\.?)[\s-]+" + _ROLE + r"|(?<!mid-)(?<!mid )\bsenior[\s-]level\b"
                       r"|\b(?:engineer|scientist|developer)[\s,]+(?-i:III|3)\b", re.IGNORECASE)),
     ("L4", re.compile(r"\b(?:junior|entry[\s-]level|new[\s-]grad|early[\s-]career|mid[\s-]level)\b"
                       r"|\b(?:associate|jr\.?)[\s-]+" + _ROLE + r"|\b(?:engineer|scientist|developer)[\s,]+(?-i:II?|[12])\b",

@@ -28,13 +28,25 @@ _NICE = re.compile(
 _NOISE_HEADING = re.compile(
     r"\b(benefits?|perks|what we offer|compensation|salary|pay range|equal (?:employment )?opportunit|eeo|"
     r"about (?:us|the company)|who we are|our (?:mission|values|culture)|life at|why join|how to apply|"
-    r"accommodation|privacy notice|location|remote policy|hiring process|how we (?:hire|interview)|interview process)",
+    r"accommodation|privacy notice|location|remote policy|hiring process|how we (?:hire|interview)|interview process|"
+    # a job page's own furniture: its form, its other listings, its metadata fields
+    r"similar jobs|related jobs|more jobs|people also viewed|apply for this (?:job|role|position)|"
+    r"submit (?:your )?application|company overview|date posted|posted on|job (?:id|type|category)|"
+    r"req(?:uisition)? id|employment type|work (?:type|model|arrangement))",
+    re.IGNORECASE,
+)
+# Noise headings that label one fact ("Location" over "Remote, US"): their section is their next line when it is
+# a short value, after which the section they interrupted goes on.
+_FIELD_HEADING = re.compile(
+    r"^(?:job |work |office )?(?:location|compensation|salary|pay range|date posted|posted on|job (?:id|type|category)|"
+    r"req(?:uisition)? id|employment type|work (?:type|model|arrangement)|remote policy)s?$",
     re.IGNORECASE,
 )
 _MAIN_HEADING = re.compile(
     r"\b(requirements?|qualifications?|responsibilities|what you(?:'|’)?ll do|what you will do|about the role|"
     r"the role|you will|you(?:'|’)?ll|who you are|what you bring|what we(?:'|’)?re looking for|skills|"
-    r"experience|must[\s-]haves?|minimum|basic|your impact|in this role|day to day)\b",
+    r"experience|must[\s-]haves?|minimum|basic|your impact|in this role|day to day|job description|"
+    r"(?:this|the|your) (?:role|position|job)|role (?:overview|details|summary)|(?:job|position) summary|scope)\b",
     re.IGNORECASE,
 )
 # Sentences about pay, perks and the law: noise wherever they appear.
@@ -44,7 +56,11 @@ _NOISE_SENTENCE = re.compile(
     r"medical, dental|stock options|equity package|salary range|base salary|pay range|\$\s?\d{2,3}[,.]?\d{0,3}\s?k?\b|"
     r"reasonable accommodation|e-verify|background check|visa sponsorship|relocation (?:assistance|package)|"
     r"wellness stipend|learning stipend|home office stipend|gym membership|catered (?:lunch|meals)|"
-    r"we are an? (?:proud )?equal|all qualified applicants|recruiting agencies)",
+    r"we are an? (?:proud )?equal|all qualified applicants|recruiting agencies|"
+    # a job page's furniture: its application form, cookie banner and links
+    r"\bapply now\b|submit (?:your )?application|\bfirst name\b|\blast name\b|resume\s*/\s*cv|upload (?:your )?(?:resume|cv)|"
+    r"cookie (?:policy|settings|preferences)|(?:accept|use[s]?) (?:all )?cookies|privacy policy|terms of (?:use|service)|"
+    r"share this job|save (?:this )?job|report this job|sign in to)",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“(\[]?[A-Z0-9•])|(?<=[.!?])$")
@@ -87,6 +103,11 @@ def _is_heading(line: str, next_line: str | None, is_bullet: bool) -> bool:
     next_is_bullet = next_line is not None and bool(BULLET.match(next_line))
     known = bool(_MAIN_HEADING.search(stripped) or _NICE.search(stripped) or _NOISE_HEADING.search(stripped))
     return known or next_is_bullet or stripped.isupper()
+
+
+def _is_short_value(line: str) -> bool:
+    stripped = line.strip()
+    return not BULLET.match(line) and len(stripped.split()) <= 8 and not stripped.endswith(":")
 
 
 def _section_of(heading: str) -> Section:
@@ -147,14 +168,26 @@ def segment(text: str) -> list[Unit]:
         position += len(line)
     section: Section = "main"
     heading: str | None = None
+    field_value_line: int | None = None  # the line that holds the value of a field heading ("Location")
+    interrupted: tuple[Section, str | None] = (section, heading)
     for index, line in enumerate(lines):
         body = line.rstrip("\r\n")
         if not body.strip():
             continue
         next_line = next((nl for nl in lines[index + 1 :] if nl.strip()), None)
         bullet = BULLET.match(body)
+        if field_value_line is not None and index > field_value_line:
+            (section, heading), field_value_line = interrupted, None  # the field's value is read: back to the section
         if _is_heading(body, next_line, bool(bullet)):
-            heading = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
+            label = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
+            value_index = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
+            if _FIELD_HEADING.match(label) and value_index is not None and _is_short_value(lines[value_index]):
+                if field_value_line is None:
+                    interrupted = (section, heading)
+                field_value_line = value_index
+            else:
+                field_value_line = None
+            heading = label
             section = _section_of(heading)
             continue
         content_start = bullet.end() if bullet else len(body) - len(body.lstrip())

@@ -7,7 +7,7 @@ L5 lies between L4 and Staff. Two ordinal models that do are compared with it by
 cross-validation (folds by site, training postings only, each fold's title check fitted without it), on the
 lexical decode's features (the level models use no embedding), for each C and body-vocabulary size (the
 level model shipped when this was run, 400 terms at C 0.003,
-among them; the shipped models are now 150 terms at C 0.01 with the embedder, none at C 0.1 without):
+among them; the shipped models are now 150 terms at C 0.001 with the embedder, none at C 0.1 without):
 - cumulative logit with shared slopes (proportional odds): one weight vector, a cut point per step; fitted as
   one logistic regression over each posting stated twice, "above L4?" and "above L5?", with a step indicator;
 - Frank & Hall: two independent binary models, P(above L4) and P(above L5), combined into three classes.

@@ -56,7 +56,7 @@ C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # The text's embedding is not among them: it costs about 125 ms of the 300 ms a 10,000-character decode may
 # take (bench/test_decode_speed.py) and added 0.006 to the flavor's cross-validated accuracy when it was tried
 # (docs/decode-report.md of 2026-11-30, first fit). The hybrid decode still places keyword-less units by meaning.
-CONFIGS = ((0, False), (150, False), (400, False), (1000, False), (2000, False), (3000, False))
+CONFIGS = ((0, False), (150, False), (400, False), (1000, False), (2000, False), (3000, False), (5000, False))
 # How much of a blended posting's weight its labelled second flavor gets in the flavor fit (the rest stays on its
 # primary), chosen by grouped CV with the rest. A blended posting is one the guide says carries two flavors of
 # comparable weight; fitted as its primary alone, it teaches that its second flavor's words are evidence against

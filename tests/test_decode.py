@@ -351,10 +351,46 @@ def test_a_fact_line_is_not_a_heading(fact_line):
             "An experienced Senior Backend Engineer is needed to build the serving stack for our LLM products.\n\n"
             "Benefits\nMedical, dental and vision insurance.")
     units = {u.text: u.section for u in segment(text)}
-    assert units["Chennai, India"] == "noise" and units["Job type: On-site"] == "main"
+    assert units["Chennai, India"] == units["On-site"] == "noise"  # a page's metadata fields
     assert [section for unit, section in units.items() if unit.startswith("An experienced")] == ["main"]
     assert units["Medical, dental and vision insurance"] == "noise"
     assert [e.text for e in decode(text).level.evidence if e.kind == "title word"] == ["Senior Backend Engineer"]
+
+
+def test_a_field_heading_covers_its_value_only():
+    # A job page puts a field's label on one line and its value on the next ("Job location" / "Remote"). Taken for
+    # a section of noise, the label made the whole posting after it noise, and the decode found nothing.
+    text = ("Job location\nRemote, United States\nEmployment type\nFull-time\n\n"
+            "We are building the evaluation platform for our LLM products.\n"
+            "- Design offline evaluation suites and own the regression gates\n")
+    sections = {u.text: u.section for u in segment(text)}
+    assert sections["Remote, United States"] == sections["Full-time"] == "noise"
+    assert sections["We are building the evaluation platform for our LLM products"] == "main"
+    assert sections["Design offline evaluation suites"] == "main"
+    assert decode(text).clusters[0].id == "evaluation"
+
+
+def test_a_job_pages_furniture_is_noise():
+    # What a page pasted whole carries besides the posting: its form, cookie banner, links and other listings.
+    text = ("About this role\nYou will build retrieval and evaluation for our assistant.\n\n"
+            "Apply now\nFirst Name *\nResume/CV *\nPrivacy Policy\nWe use cookies to improve your experience.\n"
+            "Similar jobs\nStaff AI Engineer\nPrincipal LLM Engineer\n")
+    sections = {u.text: u.section for u in segment(text)}
+    assert sections["You will build retrieval and evaluation for our assistant"] == "main"
+    assert [t for t, section in sections.items() if section == "main"] == [
+        "You will build retrieval and evaluation for our assistant"]
+    assert not any("Staff AI Engineer" in e.text for e in decode(text).level.evidence)  # another listing's title
+
+
+def test_linkedins_mid_senior_field_names_no_level():
+    # LinkedIn's "Mid-Senior level" is a bucket from mid to senior: it is not the role calling itself senior.
+    from coach.decode import _EXPLICIT
+
+    def named(text: str) -> list[str]:
+        return [level for level, pattern in _EXPLICIT if pattern.search(text)]
+
+    assert named("Seniority level: Mid-Senior level") == []
+    assert named("This is a senior-level role") == ["L5"]
 
 
 def test_a_missing_or_damaged_language_file_is_a_clear_error(bad_data_files):
