@@ -194,6 +194,7 @@ MAX_TOKENS_PER_SLOT = {"opening": 60, "follow_up": 45, "outline": 80}
 
 _WORD_NUMBER = re.compile(r"\d[\d,.]*")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+(?:[A-Z][a-z0-9]+)*\b")
+_LOWER_WORD = re.compile(r"[a-z][a-z-]*")
 _PRAISE = re.compile(r"\b(?:great|good|strong|clear|excellent|nice|solid|impressive|well[\s-]done)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|[Mm]y|[Mm]e|[Ww]e|[Oo]ur|[Uu]s)\b")
 _SECOND_PERSON = re.compile(r"\byou(?:r|rs|'re|'ll|'d|'ve)?\b", re.IGNORECASE)
@@ -237,11 +238,11 @@ def _number(text: str) -> str:
 def _names_a_criterion(text: str, rubric: RubricResult, *, score: int) -> bool:
     """Whether the text names a criterion that scored `score` by its label's first content word, as the start of
     a word: "requirement" names "Requirements and constraints", "concrete" names "A concrete example"."""
-    words = re.findall(r"[a-z][a-z-]*", text.lower())
+    words = _LOWER_WORD.findall(text.lower())
     for criterion in rubric.criteria:
         if criterion.score != score:
             continue
-        head = next((w for w in re.findall(r"[a-z][a-z-]*", criterion.label.lower()) if w not in FUNCTION_WORDS), "")
+        head = next((w for w in _LOWER_WORD.findall(criterion.label.lower()) if w not in FUNCTION_WORDS), "")
         stem = head[: max(4, len(head) - 2)]  # "requirements" -> "requiremen", "trade-offs" -> "trade-of"
         if stem and any(w.startswith(stem) for w in words):
             return True

@@ -25,26 +25,24 @@ _NICE = re.compile(
     r"good to have|desirable|extra credit|ideally|would be great)\b",
     re.IGNORECASE,
 )
+# The fields of a posting's metadata: noise headings that label one fact.
+_FIELDS = (r"location|compensation|salary|pay range|remote policy|date posted|posted on|job (?:id|type|category)|"
+           r"req(?:uisition)? id|employment type|work (?:type|model|arrangement)")
 _NOISE_HEADING = re.compile(
-    r"\b(benefits?|perks|what we offer|compensation|salary|pay range|equal (?:employment )?opportunit|eeo|"
+    r"\b(benefits?|perks|what we offer|equal (?:employment )?opportunit|eeo|"
     r"about (?:us|the company)|who we are|our (?:mission|values|culture)|life at|why join|how to apply|"
-    r"accommodation|privacy notice|location|remote policy|hiring process|how we (?:hire|interview)|interview process|"
-    # a job page's own furniture: its form, its other listings, its metadata fields
+    r"accommodation|privacy notice|hiring process|how we (?:hire|interview)|interview process|"
+    # a job page's own furniture: its form and its other listings
     r"similar jobs|related jobs|more jobs|people also viewed|apply for this (?:job|role|position)|"
-    r"submit (?:your )?application|company overview|date posted|posted on|job (?:id|type|category)|"
-    r"req(?:uisition)? id|employment type|work (?:type|model|arrangement))",
+    rf"submit (?:your )?application|company overview|{_FIELDS})",
     re.IGNORECASE,
 )
-# Noise headings that label one fact ("Location" over "Remote, US"): their section is their next line when it is
-# a short value, after which the section they interrupted goes on.
-_FIELD_HEADING = re.compile(
-    r"^(?:job |work |office )?(?:location|compensation|salary|pay range|date posted|posted on|job (?:id|type|category)|"
-    r"req(?:uisition)? id|employment type|work (?:type|model|arrangement)|remote policy)s?$",
-    re.IGNORECASE,
-)
+# A field's label alone on its line ("Location" over "Remote, US"): its section is its next line when that is a
+# short value, after which the section it interrupted goes on.
+_FIELD_HEADING = re.compile(rf"^(?:job |work |office )?(?:{_FIELDS})s?$", re.IGNORECASE)
 _MAIN_HEADING = re.compile(
-    r"\b(requirements?|qualifications?|responsibilities|what you(?:'|’)?ll do|what you will do|about the role|"
-    r"the role|you will|you(?:'|’)?ll|who you are|what you bring|what we(?:'|’)?re looking for|skills|"
+    r"\b(requirements?|qualifications?|responsibilities|what you(?:'|’)?ll do|what you will do|"
+    r"you will|you(?:'|’)?ll|who you are|what you bring|what we(?:'|’)?re looking for|skills|"
     r"experience|must[\s-]haves?|minimum|basic|your impact|in this role|day to day|job description|"
     r"(?:this|the|your) (?:role|position|job)|role (?:overview|details|summary)|(?:job|position) summary|scope)\b",
     re.IGNORECASE,
@@ -174,20 +172,20 @@ def segment(text: str) -> list[Unit]:
         body = line.rstrip("\r\n")
         if not body.strip():
             continue
-        next_line = next((nl for nl in lines[index + 1 :] if nl.strip()), None)
+        next_index = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
+        next_line = None if next_index is None else lines[next_index]
         bullet = BULLET.match(body)
         if field_value_line is not None and index > field_value_line:
             (section, heading), field_value_line = interrupted, None  # the field's value is read: back to the section
         if _is_heading(body, next_line, bool(bullet)):
-            label = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
-            value_index = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
-            if _FIELD_HEADING.match(label) and value_index is not None and _is_short_value(lines[value_index]):
+            heading_text = body.strip().lstrip("#").strip().strip("*_").rstrip(":").strip()
+            if _FIELD_HEADING.match(heading_text) and next_line is not None and _is_short_value(next_line):
                 if field_value_line is None:
                     interrupted = (section, heading)
-                field_value_line = value_index
+                field_value_line = next_index
             else:
                 field_value_line = None
-            heading = label
+            heading = heading_text
             section = _section_of(heading)
             continue
         content_start = bullet.end() if bullet else len(body) - len(body.lstrip())
